@@ -1,0 +1,210 @@
+// Package carts keeps logged-in shoppers' carts in Redis, as the Django
+// shop does: the hash carts_<uid> maps sku_id to count, and the set
+// selected_<uid> holds the selected sku_ids. It stores quantities only;
+// prices always come from the database.
+package carts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Limits on a cart. A line above MaxCount or a cart above MaxLines is refused.
+const (
+	MaxCount = 99
+	MaxLines = 50
+)
+
+// Sentinel errors.
+var (
+	ErrCount = errors.New("count out of range")
+	ErrFull  = errors.New("cart is full")
+)
+
+// Line is one SKU in a cart.
+type Line struct {
+	SKUID    int64
+	Count    int
+	Selected bool
+}
+
+// Store is the Redis cart store.
+type Store struct {
+	rdb redis.UniversalClient
+}
+
+// New returns a Store on rdb.
+func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+
+func cartKey(uid int64) string     { return "carts_" + strconv.FormatInt(uid, 10) }
+func selectedKey(uid int64) string { return "selected_" + strconv.FormatInt(uid, 10) }
+
+// addScript adds ARGV[2] to the count of ARGV[1], refusing (and changing
+// nothing) if the result would pass ARGV[3] or the cart would hold more than
+// ARGV[4] lines. ARGV[5] is "1" to select the line.
+// Returns the new count, -1 for a count out of range, -2 for a full cart.
+var addScript = redis.NewScript(`
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local n = cur + tonumber(ARGV[2])
+if n < 1 or n > tonumber(ARGV[3]) then return -1 end
+if cur == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -2 end
+redis.call('HSET', KEYS[1], ARGV[1], n)
+if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
+return n
+`)
+
+// Add adds count to the line for skuID (creating it) and sets its selection.
+// Returns ErrCount if the line would end outside 1..MaxCount, ErrFull if a
+// new line would pass MaxLines.
+func (s *Store) Add(ctx context.Context, uid, skuID int64, count int, selected bool) (int, error) {
+	return s.run(ctx, uid, skuID, count, selected, "add")
+}
+
+// Set sets the line's count and selection, with the same limits as Add.
+func (s *Store) Set(ctx context.Context, uid, skuID int64, count int, selected bool) (int, error) {
+	if count < 1 || count > MaxCount {
+		return 0, ErrCount
+	}
+	return s.run(ctx, uid, skuID, count, selected, "set")
+}
+
+// setScript is addScript with an absolute count.
+var setScript = redis.NewScript(`
+local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
+if exists == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -2 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
+return tonumber(ARGV[2])
+`)
+
+func (s *Store) run(ctx context.Context, uid, skuID int64, count int, selected bool, op string) (int, error) {
+	sel := "0"
+	if selected {
+		sel = "1"
+	}
+	script := addScript
+	if op == "set" {
+		script = setScript
+	}
+	keys := []string{cartKey(uid), selectedKey(uid)}
+	n, err := script.Run(ctx, s.rdb, keys, skuID, count, MaxCount, MaxLines, sel).Int()
+	if err != nil {
+		return 0, fmt.Errorf("%s cart line %d for user %d: %w", op, skuID, uid, err)
+	}
+	switch n {
+	case -1:
+		return 0, ErrCount
+	case -2:
+		return 0, ErrFull
+	}
+	return n, nil
+}
+
+// Remove deletes a line. Removing a missing line is not an error.
+func (s *Store) Remove(ctx context.Context, uid int64, skuIDs ...int64) error {
+	if len(skuIDs) == 0 {
+		return nil
+	}
+	members := make([]any, len(skuIDs))
+	fields := make([]string, len(skuIDs))
+	for i, id := range skuIDs {
+		fields[i] = strconv.FormatInt(id, 10)
+		members[i] = fields[i]
+	}
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HDel(ctx, cartKey(uid), fields...)
+		p.SRem(ctx, selectedKey(uid), members...)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("remove cart lines for user %d: %w", uid, err)
+	}
+	return nil
+}
+
+// SelectAll selects, or clears the selection of, every line.
+func (s *Store) SelectAll(ctx context.Context, uid int64, selected bool) error {
+	ids, err := s.rdb.HKeys(ctx, cartKey(uid)).Result()
+	if err != nil {
+		return fmt.Errorf("select cart for user %d: %w", uid, err)
+	}
+	if !selected {
+		return s.rdb.Del(ctx, selectedKey(uid)).Err()
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	members := make([]any, len(ids))
+	for i, id := range ids {
+		members[i] = id
+	}
+	return s.rdb.SAdd(ctx, selectedKey(uid), members...).Err()
+}
+
+// Lines returns the cart, ordered by SKU id. Fields that are not numbers
+// (written by hand into Redis) are skipped.
+func (s *Store) Lines(ctx context.Context, uid int64) ([]Line, error) {
+	var all *redis.MapStringStringCmd
+	var sel *redis.StringSliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		all = p.HGetAll(ctx, cartKey(uid))
+		sel = p.SMembers(ctx, selectedKey(uid))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read cart of user %d: %w", uid, err)
+	}
+	selected := map[string]bool{}
+	for _, id := range sel.Val() {
+		selected[id] = true
+	}
+	lines := make([]Line, 0, len(all.Val()))
+	for k, v := range all.Val() {
+		id, err1 := strconv.ParseInt(k, 10, 64)
+		n, err2 := strconv.Atoi(v)
+		if err1 != nil || err2 != nil || n < 1 {
+			continue
+		}
+		lines = append(lines, Line{SKUID: id, Count: n, Selected: selected[k]})
+	}
+	sort.Slice(lines, func(i, j int) bool { return lines[i].SKUID < lines[j].SKUID })
+	return lines, nil
+}
+
+// Selected returns the selected lines only, ordered by SKU id.
+func (s *Store) Selected(ctx context.Context, uid int64) ([]Line, error) {
+	lines, err := s.Lines(ctx, uid)
+	if err != nil {
+		return nil, err
+	}
+	out := lines[:0]
+	for _, l := range lines {
+		if l.Selected {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// Count is the total quantity in the cart, for the mini cart badge.
+func (s *Store) Count(ctx context.Context, uid int64) (int, error) {
+	vals, err := s.rdb.HVals(ctx, cartKey(uid)).Result()
+	if err != nil {
+		return 0, fmt.Errorf("count cart of user %d: %w", uid, err)
+	}
+	total := 0
+	for _, v := range vals {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			total += n
+		}
+	}
+	return total, nil
+}
+
+// Ping checks Redis answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.Ping(ctx).Err() }

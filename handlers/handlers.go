@@ -1,0 +1,315 @@
+// Package handlers turns HTTP requests into calls on models and carts and
+// renders the answers: templ pages, or the Django shop's JSON shape
+// {"code": 0, "errmsg": "..."}. It holds no SQL and sends no Redis command.
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/gorilla/csrf"
+	"github.com/gorilla/sessions"
+
+	"github.com/meiduo/shop/carts"
+	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/templates"
+)
+
+// Deps is everything the handlers need, passed explicitly.
+type Deps struct {
+	Store    *models.Store
+	Carts    *carts.Store
+	Sessions sessions.Store // gorilla/sessions; signs (and encrypts) the session cookie
+	Limiter  *redis_rate.Limiter
+	Log      *slog.Logger
+	// CookieKey signs the anonymous visitor's cookie cart.
+	CookieKey []byte
+	// SecureCookies marks cookies Secure (set when served over TLS).
+	SecureCookies bool
+	Now           func() time.Time
+}
+
+// Handlers serves every route. Build it with New.
+type Handlers struct {
+	Deps
+}
+
+// New checks deps and returns the handlers.
+func New(d Deps) (*Handlers, error) {
+	switch {
+	case d.Store == nil:
+		return nil, errors.New("handlers: Store is required")
+	case d.Carts == nil:
+		return nil, errors.New("handlers: Carts is required")
+	case d.Sessions == nil:
+		return nil, errors.New("handlers: Sessions is required")
+	case d.Limiter == nil:
+		return nil, errors.New("handlers: Limiter is required")
+	case len(d.CookieKey) < 32:
+		return nil, errors.New("handlers: CookieKey must be at least 32 bytes")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Handlers{Deps: d}, nil
+}
+
+// Context keys set by the middleware in this package.
+const (
+	ctxUser = "shop.user"
+	ctxLang = "shop.lang"
+)
+
+// Language picks the page language: the "lang" cookie, then Accept-Language.
+func (h *Handlers) Language(c *gin.Context) {
+	choice, _ := c.Cookie("lang")
+	c.Set(ctxLang, templates.ParseLang(choice, c.GetHeader("Accept-Language")))
+	c.Next()
+}
+
+// SetLanguage stores the visitor's language choice and goes back.
+func (h *Handlers) SetLanguage(c *gin.Context) {
+	to := "zh"
+	if c.Query("to") == "en" {
+		to = "en"
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: "lang", Value: to, Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies})
+	c.Redirect(http.StatusFound, safeNext(c.Query("next")))
+}
+
+func lang(c *gin.Context) templates.Lang {
+	if l, ok := c.Get(ctxLang); ok {
+		return l.(templates.Lang)
+	}
+	return templates.Chinese
+}
+
+// safeNext keeps redirects on this site: only a local absolute path is
+// accepted, anything else becomes "/".
+func safeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+// page builds the layout part of a page's view.
+func (h *Handlers) page(c *gin.Context, title string) templates.Page {
+	p := templates.Page{
+		Lang:      lang(c),
+		Title:     title,
+		CSRFToken: csrf.Token(c.Request),
+		Path:      c.Request.URL.RequestURI(),
+	}
+	if u := currentUser(c); u != nil {
+		p.User = &templates.UserInfo{ID: u.ID, Username: u.Username, IsStaff: u.IsStaff}
+	}
+	p.CartCount = h.cartCount(c)
+	return p
+}
+
+// render renders into a buffer first, so a failed render never sends half
+// a page.
+func (h *Handlers) render(c *gin.Context, status int, comp templ.Component) {
+	var buf bytes.Buffer
+	if err := comp.Render(c.Request.Context(), &buf); err != nil {
+		h.fail(c, err)
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// ok answers {code:0, errmsg:"OK"} plus extra fields.
+func ok(c *gin.Context, extra gin.H) {
+	body := gin.H{"code": 0, "errmsg": "OK"}
+	for k, v := range extra {
+		body[k] = v
+	}
+	c.JSON(http.StatusOK, body)
+}
+
+// fieldError is malformed input: answered 400 with the field named.
+type fieldError struct {
+	Field  string
+	Reason string // a catalog key or a plain text
+}
+
+func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func badField(field, reason string) error { return &fieldError{Field: field, Reason: reason} }
+
+// rejection is a business refusal: HTTP 200 with code 400, as the Django
+// shop's scripts expect. Key is a message catalog key.
+type rejection struct{ Key string }
+
+func (e *rejection) Error() string { return "rejected: " + e.Key }
+
+func reject(key string) error { return &rejection{Key: key} }
+
+// statusError answers a bare HTTP status with its standard message.
+type statusError struct{ Status int }
+
+func (e *statusError) Error() string { return http.StatusText(e.Status) }
+
+// businessKeys maps model sentinels that are business rejections to their
+// message keys.
+var businessKeys = []struct {
+	err error
+	key string
+}{
+	{models.ErrOutOfStock, "order.out_of_stock"},
+	{models.ErrNotLaunched, "cart.not_launched"},
+	{models.ErrEmptySelect, "order.empty"},
+	{models.ErrTooMany, "err.too_many"},
+	{carts.ErrCount, "cart.count_range"},
+	{carts.ErrFull, "cart.full"},
+}
+
+// fail is the one place where errors become HTTP answers. Only 5xx are
+// logged at error level; users see a generic message for them.
+func (h *Handlers) fail(c *gin.Context, err error) {
+	l := lang(c)
+	status, code, msg := http.StatusInternalServerError, 500, templates.T(l, "err.500")
+	var fe *fieldError
+	var rj *rejection
+	var se *statusError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		status, code, msg = http.StatusRequestEntityTooLarge, 413, templates.T(l, "err.413")
+	case errors.As(err, &fe):
+		status, code, msg = http.StatusBadRequest, 400, templates.Tf(l, "err.field", fe.Field, templates.T(l, fe.Reason))
+	case errors.As(err, &rj):
+		status, code, msg = http.StatusOK, 400, templates.T(l, rj.Key)
+	case errors.As(err, &se):
+		status, code = se.Status, se.Status
+		msg = templates.T(l, "err."+itoa(se.Status))
+	case errors.Is(err, models.ErrInvalid):
+		status, code, msg = http.StatusBadRequest, 400, templates.T(l, "err.400")+": "+err.Error()
+	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+		status, code, msg = http.StatusServiceUnavailable, 503, templates.T(l, "err.503")
+	case errors.Is(err, models.ErrNotFound):
+		status, code, msg = http.StatusNotFound, 404, templates.T(l, "err.404")
+	default:
+		for _, b := range businessKeys {
+			if errors.Is(err, b.err) {
+				status, code, msg = http.StatusOK, 400, templates.T(l, b.key)
+				break
+			}
+		}
+	}
+	if status >= 500 {
+		h.Log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+	}
+	if status == http.StatusTooManyRequests {
+		c.Header("Retry-After", "60")
+	}
+	if wantsJSON(c) {
+		c.AbortWithStatusJSON(status, gin.H{"code": code, "errmsg": msg})
+		return
+	}
+	if status == http.StatusOK {
+		status = http.StatusBadRequest
+	}
+	p := h.page(c, msg)
+	var buf bytes.Buffer
+	if rerr := templates.ErrorPage(p, status, msg).Render(c.Request.Context(), &buf); rerr != nil {
+		c.AbortWithStatus(status)
+		return
+	}
+	c.Abort()
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// wantsJSON tells JSON endpoints from page requests.
+func wantsJSON(c *gin.Context) bool {
+	if strings.Contains(c.GetHeader("Content-Type"), "json") || strings.Contains(c.GetHeader("Accept"), "json") {
+		return true
+	}
+	return c.GetHeader("X-Requested-With") == "XMLHttpRequest"
+}
+
+// bindJSON decodes the body into v. Malformed JSON and wrong types become a
+// fieldError naming the field; a body over the limit, the 413 error.
+func bindJSON(c *gin.Context, v any) error {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &mbe):
+			return err
+		case errors.As(err, &te):
+			field := te.Field
+			if field == "" {
+				field = "body"
+			}
+			return badField(field, "err.field.type")
+		default:
+			return badField("body", "err.json")
+		}
+	}
+	if dec.More() {
+		return badField("body", "err.json")
+	}
+	return nil
+}
+
+// NotFound answers unknown routes.
+func (h *Handlers) NotFound(c *gin.Context) { h.fail(c, &statusError{Status: http.StatusNotFound}) }
+
+// CSRFFailure answers a request whose CSRF token is missing or wrong.
+func (h *Handlers) CSRFFailure(c *gin.Context) {
+	l := lang(c)
+	msg := templates.T(l, "err.csrf")
+	if wantsJSON(c) {
+		c.AbortWithStatusJSON(http.StatusForbidden, gin.H{"code": 403, "errmsg": msg})
+		return
+	}
+	var buf bytes.Buffer
+	p := h.page(c, msg)
+	if err := templates.ErrorPage(p, http.StatusForbidden, msg).Render(c.Request.Context(), &buf); err != nil {
+		c.AbortWithStatus(http.StatusForbidden)
+		return
+	}
+	c.Data(http.StatusForbidden, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// Health answers 200 when the database and Redis answer, 503 otherwise.
+func (h *Handlers) Health(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	body := gin.H{"database": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if err := h.Store.Ping(ctx); err != nil {
+		body["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := h.Carts.Ping(ctx); err != nil {
+		body["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	c.JSON(status, body)
+}
+
+// authHash ties a session to the password it was opened with, so changing
+// the password ends every other session (Django's session auth hash).
+func authHash(u *models.User) string {
+	sum := sha256.Sum256([]byte("session-auth:" + u.Password))
+	return hex.EncodeToString(sum[:12])
+}

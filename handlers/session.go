@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"github.com/meiduo/shop/models"
+)
+
+// SessionName is the session cookie's name.
+const SessionName = "shop_session"
+
+// Session lifetimes: "remember me" keeps the login for two weeks; otherwise
+// the cookie ends with the browser, and the server refuses it after a day.
+const (
+	rememberFor = 14 * 24 * time.Hour
+	browserFor  = 24 * time.Hour
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func (h *Handlers) session(c *gin.Context) *sessions.Session {
+	// Get returns a new empty session along with the error when the cookie
+	// cannot be decoded (forged, old key, expired): that is "logged out".
+	s, _ := h.Sessions.Get(c.Request, SessionName)
+	return s
+}
+
+// Authenticate loads the logged-in user, if any, for later handlers.
+// A session past its expiry, for a deleted or inactive user, or opened
+// with a password that has since changed counts as logged out.
+func (h *Handlers) Authenticate(c *gin.Context) {
+	s := h.session(c)
+	uid, _ := s.Values["uid"].(int64)
+	exp, _ := s.Values["exp"].(int64)
+	if uid != 0 && h.Now().Unix() < exp {
+		u, err := h.Store.UserByID(c.Request.Context(), uid)
+		if err == nil && u.IsActive && s.Values["auth"] == authHash(u) {
+			c.Set(ctxUser, u)
+		}
+	}
+	c.Next()
+}
+
+func currentUser(c *gin.Context) *models.User {
+	if u, ok := c.Get(ctxUser); ok {
+		return u.(*models.User)
+	}
+	return nil
+}
+
+// startSession logs u in on a fresh session: values of the old session are
+// dropped, so a session fixed before login is worth nothing after it.
+func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) error {
+	s := h.session(c)
+	s.Values = map[any]any{}
+	life := browserFor
+	s.Options = &sessions.Options{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies}
+	if remember {
+		life = rememberFor
+		s.Options.MaxAge = int(rememberFor / time.Second)
+	}
+	s.Values["uid"] = u.ID
+	s.Values["auth"] = authHash(u)
+	s.Values["exp"] = h.Now().Add(life).Unix()
+	c.Set(ctxUser, u)
+	return s.Save(c.Request, c.Writer)
+}
+
+// endSession logs out: the cookie is deleted.
+func (h *Handlers) endSession(c *gin.Context) error {
+	s := h.session(c)
+	s.Values = map[any]any{}
+	s.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies}
+	c.Set(ctxUser, nil)
+	return s.Save(c.Request, c.Writer)
+}
+
+// LoginRequiredJSON answers 401 with code 4101 for an anonymous request.
+func (h *Handlers) LoginRequiredJSON(c *gin.Context) {
+	if currentUser(c) == nil {
+		c.AbortWithStatusJSON(http.StatusUnauthorized, gin.H{"code": 4101, "errmsg": "用户未登录 (not logged in)"})
+		return
+	}
+	c.Next()
+}
+
+// LoginRequiredPage redirects an anonymous request to the login page.
+func (h *Handlers) LoginRequiredPage(c *gin.Context) {
+	if currentUser(c) == nil {
+		c.Redirect(http.StatusFound, "/login/?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Abort()
+		return
+	}
+	c.Next()
+}

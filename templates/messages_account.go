@@ -1,0 +1,3 @@
+package templates
+
+var accountMessages = map[string][2]string{}

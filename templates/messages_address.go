@@ -1,0 +1,3 @@
+package templates
+
+var addressMessages = map[string][2]string{}

@@ -1,0 +1,3 @@
+package templates
+
+var cartMessages = map[string][2]string{}

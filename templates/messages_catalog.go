@@ -1,0 +1,3 @@
+package templates
+
+var catalogMessages = map[string][2]string{}

@@ -1,0 +1,3 @@
+package templates
+
+var orderMessages = map[string][2]string{}
