@@ -49,7 +49,7 @@ func selectedKey(uid int64) string { return "selected_" + strconv.FormatInt(uid,
 // ARGV[4] lines. ARGV[5] is "1" to select the line.
 // Returns the new count, -1 for a count out of range, -2 for a full cart.
 var addScript = redis.NewScript(`
-local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1])) or 0
 local n = cur + tonumber(ARGV[2])
 if n < 1 or n > tonumber(ARGV[3]) then return -1 end
 if cur == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -2 end
@@ -127,23 +127,96 @@ func (s *Store) Remove(ctx context.Context, uid int64, skuIDs ...int64) error {
 	return nil
 }
 
+// selectAllScript selects every line of the hash KEYS[1] in the set
+// KEYS[2] when ARGV[1] is "1", and clears the set otherwise, in one step so
+// a line added meanwhile is never half selected.
+var selectAllScript = redis.NewScript(`
+redis.call('DEL', KEYS[2])
+if ARGV[1] ~= '1' then return 0 end
+local ids = redis.call('HKEYS', KEYS[1])
+for i = 1, #ids, 500 do
+  redis.call('SADD', KEYS[2], unpack(ids, i, math.min(i + 499, #ids)))
+end
+return #ids
+`)
+
 // SelectAll selects, or clears the selection of, every line.
 func (s *Store) SelectAll(ctx context.Context, uid int64, selected bool) error {
-	ids, err := s.rdb.HKeys(ctx, cartKey(uid)).Result()
-	if err != nil {
+	sel := "0"
+	if selected {
+		sel = "1"
+	}
+	keys := []string{cartKey(uid), selectedKey(uid)}
+	if err := selectAllScript.Run(ctx, s.rdb, keys, sel).Err(); err != nil {
 		return fmt.Errorf("select cart for user %d: %w", uid, err)
 	}
-	if !selected {
-		return s.rdb.Del(ctx, selectedKey(uid)).Err()
+	return nil
+}
+
+// mergeScript writes (sku_id, count, selected) triples from ARGV[2] on into
+// the hash KEYS[1] and the set KEYS[2]. A SKU already in the cart is
+// overwritten; a new one is added only while the cart holds fewer than
+// ARGV[1] lines. Returns how many new lines did not fit.
+var mergeScript = redis.NewScript(`
+local max = tonumber(ARGV[1])
+local n = redis.call('HLEN', KEYS[1])
+local skipped = 0
+for i = 2, #ARGV, 3 do
+  local id = ARGV[i]
+  local fits = redis.call('HEXISTS', KEYS[1], id) == 1
+  if not fits and n < max then
+    fits = true
+    n = n + 1
+  end
+  if fits then
+    redis.call('HSET', KEYS[1], id, ARGV[i + 1])
+    if ARGV[i + 2] == '1' then redis.call('SADD', KEYS[2], id) else redis.call('SREM', KEYS[2], id) end
+  else
+    skipped = skipped + 1
+  end
+end
+return skipped
+`)
+
+// Merge moves an anonymous visitor's cart (the cookie cart's lines) into
+// the Redis cart of user uid at login, in one atomic step. The rule is the
+// Django shop's:
+//
+//   - a SKU in both carts takes the cookie's count and the cookie's
+//     selection state, since the cookie is the shopper's latest intent (the
+//     counts are not added up);
+//   - a SKU only in the cookie is added with its count and selection;
+//   - a SKU only in Redis is kept as it is;
+//   - the cart still holds at most MaxLines lines: cookie lines for new
+//     SKUs that do not fit are skipped, in ascending SKU id order;
+//   - a count above MaxCount becomes MaxCount; a line with a count below 1
+//     or a SKU id below 1 is ignored.
+//
+// Merge returns how many cookie lines were skipped because the cart was
+// full.
+func (s *Store) Merge(ctx context.Context, uid int64, lines []Line) (skipped int, err error) {
+	lines = append([]Line(nil), lines...)
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].SKUID < lines[j].SKUID })
+	args := []any{MaxLines}
+	for _, l := range lines {
+		if l.SKUID < 1 || l.Count < 1 {
+			continue
+		}
+		sel := "0"
+		if l.Selected {
+			sel = "1"
+		}
+		args = append(args, l.SKUID, min(l.Count, MaxCount), sel)
 	}
-	if len(ids) == 0 {
-		return nil
+	if len(args) == 1 {
+		return 0, nil
 	}
-	members := make([]any, len(ids))
-	for i, id := range ids {
-		members[i] = id
+	keys := []string{cartKey(uid), selectedKey(uid)}
+	skipped, err = mergeScript.Run(ctx, s.rdb, keys, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("merge cookie cart into cart of user %d: %w", uid, err)
 	}
-	return s.rdb.SAdd(ctx, selectedKey(uid), members...).Err()
+	return skipped, nil
 }
 
 // Lines returns the cart, ordered by SKU id. Fields that are not numbers

@@ -7,13 +7,17 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/a-h/templ"
@@ -21,6 +25,7 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/gorilla/csrf"
 	"github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/models"
@@ -31,6 +36,7 @@ import (
 type Deps struct {
 	Store    *models.Store
 	Carts    *carts.Store
+	Orders   *models.Orders // the order commit; nil means the default strategy on Store
 	Sessions sessions.Store // gorilla/sessions; signs (and encrypts) the session cookie
 	Limiter  *redis_rate.Limiter
 	Log      *slog.Logger
@@ -39,6 +45,8 @@ type Deps struct {
 	// SecureCookies marks cookies Secure (set when served over TLS).
 	SecureCookies bool
 	Now           func() time.Time
+	// Limits caps login failures and sign-ups; zero fields take the defaults.
+	Limits Limits
 }
 
 // Handlers serves every route. Build it with New.
@@ -65,6 +73,10 @@ func New(d Deps) (*Handlers, error) {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	d.Limits = d.Limits.withDefaults()
+	if d.Orders == nil {
+		d.Orders = models.NewOrders(d.Store, models.StrategyOptimistic)
 	}
 	return &Handlers{Deps: d}, nil
 }
@@ -155,12 +167,19 @@ func (e *fieldError) Error() string { return e.Field + ": " + e.Reason }
 func badField(field, reason string) error { return &fieldError{Field: field, Reason: reason} }
 
 // rejection is a business refusal: HTTP 200 with code 400, as the Django
-// shop's scripts expect. Key is a message catalog key.
-type rejection struct{ Key string }
+// shop's scripts expect. Key is a message catalog key; Args, if any, fill
+// its %s verbs.
+type rejection struct {
+	Key  string
+	Args []any
+}
 
 func (e *rejection) Error() string { return "rejected: " + e.Key }
 
 func reject(key string) error { return &rejection{Key: key} }
+
+// rejectf is reject with a message that takes arguments.
+func rejectf(key string, args ...any) error { return &rejection{Key: key, Args: args} }
 
 // statusError answers a bare HTTP status with its standard message.
 type statusError struct{ Status int }
@@ -197,12 +216,15 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		status, code, msg = http.StatusBadRequest, 400, templates.Tf(l, "err.field", fe.Field, templates.T(l, fe.Reason))
 	case errors.As(err, &rj):
 		status, code, msg = http.StatusOK, 400, templates.T(l, rj.Key)
+		if len(rj.Args) > 0 {
+			msg = templates.Tf(l, rj.Key, rj.Args...)
+		}
 	case errors.As(err, &se):
 		status, code = se.Status, se.Status
 		msg = templates.T(l, "err."+itoa(se.Status))
 	case errors.Is(err, models.ErrInvalid):
 		status, code, msg = http.StatusBadRequest, 400, templates.T(l, "err.400")+": "+err.Error()
-	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded), unavailable(err):
 		status, code, msg = http.StatusServiceUnavailable, 503, templates.T(l, "err.503")
 	case errors.Is(err, models.ErrNotFound):
 		status, code, msg = http.StatusNotFound, 404, templates.T(l, "err.404")
@@ -235,6 +257,15 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 	}
 	c.Abort()
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// unavailable reports errors that mean a dependency (database or Redis) is
+// down or unreachable: answered 503, not 500.
+func unavailable(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // wantsJSON tells JSON endpoints from page requests.

@@ -2,8 +2,18 @@ package models
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/meiduo/shop/migrations"
 )
+
+// MaxAddresses is how many live addresses a user may keep.
+const MaxAddresses = 20
 
 // Addresses returns the user's live (not deleted) addresses, oldest first.
 func (s *Store) Addresses(ctx context.Context, uid int64) ([]Address, error) {
@@ -24,4 +34,149 @@ func (s *Store) AddressOf(ctx context.Context, uid, id int64) (*Address, error) 
 		return nil, fmt.Errorf("address %d of user %d: %w", id, uid, translate(err))
 	}
 	return &a, nil
+}
+
+// AddressInput is what a user fills in for an address. Callers check the
+// formats and lengths. An empty Title becomes the Receiver.
+type AddressInput struct {
+	Title    string
+	Receiver string
+	Province string
+	City     string
+	District string
+	Place    string
+	Mobile   string
+	Tel      string
+	Email    string
+}
+
+// applyTo copies the input into a.
+func (in AddressInput) applyTo(a *Address) {
+	a.Title = in.Title
+	if a.Title == "" {
+		a.Title = in.Receiver
+	}
+	a.Receiver, a.Province, a.City, a.District = in.Receiver, in.Province, in.City, in.District
+	a.Place, a.Mobile, a.Tel, a.Email = in.Place, in.Mobile, in.Tel, in.Email
+}
+
+// CreateAddress adds an address to the user's book. While the user has no
+// default address (so for the first one), the new one becomes the default.
+// Returns ErrTooMany when the user already has MaxAddresses live addresses,
+// even under concurrent calls, and ErrNotFound for an unknown user.
+func (s *Store) CreateAddress(ctx context.Context, uid int64, in AddressInput) (*Address, error) {
+	var a Address
+	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, u *User) error {
+		var n int64
+		if err := tx.Model(&Address{}).Where("user_id = ? AND is_deleted = ?", uid, false).Count(&n).Error; err != nil {
+			return err
+		}
+		if n >= MaxAddresses {
+			return ErrTooMany
+		}
+		now := s.db.NowFunc()
+		a = Address{UserID: uid, CreateTime: now, UpdateTime: now}
+		in.applyTo(&a)
+		if err := tx.Create(&a).Error; err != nil {
+			return err
+		}
+		if u.DefaultAddressID != nil {
+			return nil
+		}
+		return tx.Model(&User{}).Where("id = ?", uid).Update("default_address_id", a.ID).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("add an address for user %d: %w", uid, err)
+	}
+	return &a, nil
+}
+
+// UpdateAddress replaces every field of the user's address id. Returns
+// ErrNotFound if it does not exist, is deleted, or belongs to someone else.
+func (s *Store) UpdateAddress(ctx context.Context, uid, id int64, in AddressInput) (*Address, error) {
+	var a Address
+	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, _ *User) error {
+		if err := tx.Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error; err != nil {
+			return err
+		}
+		in.applyTo(&a)
+		a.UpdateTime = s.db.NowFunc()
+		return tx.Model(&a).Select("title", "receiver", "province", "city", "district", "place",
+			"mobile", "tel", "email", "update_time").Updates(&a).Error
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update address %d of user %d: %w", id, uid, err)
+	}
+	return &a, nil
+}
+
+// DeleteAddress marks the user's address id deleted (orders keep pointing
+// at it). If it was the default, the oldest remaining address becomes the
+// default, or none if there is none. Returns ErrNotFound if it does not
+// exist, is already deleted, or belongs to someone else.
+func (s *Store) DeleteAddress(ctx context.Context, uid, id int64) error {
+	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, u *User) error {
+		res := tx.Model(&Address{}).Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).
+			Updates(map[string]any{"is_deleted": true, "update_time": s.db.NowFunc()})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		if u.DefaultAddressID == nil || *u.DefaultAddressID != id {
+			return nil
+		}
+		var next *int64
+		var other Address
+		err := tx.Select("id").Where("user_id = ? AND is_deleted = ?", uid, false).Order("id").First(&other).Error
+		switch {
+		case err == nil:
+			next = &other.ID
+		case !errors.Is(err, gorm.ErrRecordNotFound):
+			return err
+		}
+		return tx.Model(&User{}).Where("id = ?", uid).Update("default_address_id", next).Error
+	})
+	if err != nil {
+		return fmt.Errorf("delete address %d of user %d: %w", id, uid, err)
+	}
+	return nil
+}
+
+// SetDefaultAddress makes the user's address id the default. Returns
+// ErrNotFound if it does not exist, is deleted, or belongs to someone else.
+func (s *Store) SetDefaultAddress(ctx context.Context, uid, id int64) error {
+	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, _ *User) error {
+		var a Address
+		if err := tx.Select("id").Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error; err != nil {
+			return err
+		}
+		return tx.Model(&User{}).Where("id = ?", uid).Update("default_address_id", id).Error
+	})
+	if err != nil {
+		return fmt.Errorf("make address %d the default of user %d: %w", id, uid, err)
+	}
+	return nil
+}
+
+// withUserLocked runs fn in a transaction holding the user's row lock, so
+// that changes to one address book happen one at a time and the count of
+// addresses cannot be outrun. SQLite drops FOR UPDATE, but there the
+// transaction takes the database's write lock at BEGIN. MySQL runs at READ
+// COMMITTED so that reads after the lock see what the previous holder
+// committed. fn's errors come back translated.
+func (s *Store) withUserLocked(ctx context.Context, uid int64, fn func(tx *gorm.DB, u *User) error) error {
+	var opts *sql.TxOptions
+	if s.dialect == migrations.MySQL {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var u User
+		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).First(&u, uid).Error; err != nil {
+			return err
+		}
+		return fn(tx, &u)
+	}, opts)
+	return translate(err)
 }

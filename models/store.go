@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strings"
 	"time"
 
@@ -38,6 +39,9 @@ var (
 type Store struct {
 	db      *gorm.DB
 	dialect migrations.Dialect
+	// hashSlots bounds how many password hashes run at once (each takes
+	// tens of MiB and a core), so a burst of sign-ups cannot exhaust memory.
+	hashSlots chan struct{}
 }
 
 // Options tune Open.
@@ -85,7 +89,7 @@ func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
 		sqlDB.Close()
 		return nil, fmt.Errorf("connect to %s database: %w", d, err)
 	}
-	return &Store{db: db, dialect: d}, nil
+	return &Store{db: db, dialect: d, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
 }
 
 // dialector turns a database URL into a GORM dialector and a pool size.

@@ -2,6 +2,7 @@ package models
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -10,6 +11,139 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
 	var u User
 	if err := s.db.WithContext(ctx).First(&u, id).Error; err != nil {
 		return nil, fmt.Errorf("user %d: %w", id, translate(err))
+	}
+	return &u, nil
+}
+
+// NewUser is what CreateUser needs. Password is the plain text; only its
+// hash is stored.
+type NewUser struct {
+	Username    string
+	Password    string
+	Mobile      string
+	Email       string
+	IsStaff     bool
+	IsSuperuser bool
+}
+
+// CreateUser adds an active user with the password hashed. Callers check
+// the formats; CreateUser only refuses an empty username or password with
+// ErrInvalid. Returns ErrDuplicate if the username or the mobile is taken,
+// also when two sign-ups race for the same one (the unique index decides).
+func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+	if nu.Username == "" || nu.Password == "" {
+		return nil, fmt.Errorf("create user: %w: username and password are required", ErrInvalid)
+	}
+	hash, err := s.hashPassword(ctx, nu.Password)
+	if err != nil {
+		return nil, fmt.Errorf("create user %q: %w", nu.Username, err)
+	}
+	u := &User{
+		Username:    nu.Username,
+		Password:    hash,
+		Mobile:      nu.Mobile,
+		Email:       nu.Email,
+		IsStaff:     nu.IsStaff,
+		IsSuperuser: nu.IsSuperuser,
+		IsActive:    true,
+		DateJoined:  s.db.NowFunc(),
+	}
+	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+		return nil, fmt.Errorf("create user %q: %w", nu.Username, translate(err))
+	}
+	return u, nil
+}
+
+// UsernameTaken reports whether a user already has this username.
+func (s *Store) UsernameTaken(ctx context.Context, username string) (bool, error) {
+	return s.userExists(ctx, "username", username)
+}
+
+// MobileTaken reports whether a user already has this mobile number.
+func (s *Store) MobileTaken(ctx context.Context, mobile string) (bool, error) {
+	return s.userExists(ctx, "mobile", mobile)
+}
+
+func (s *Store) userExists(ctx context.Context, column, value string) (bool, error) {
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&User{}).Where(column+" = ?", value).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up %s %q: %w", column, value, err)
+	}
+	return n > 0, nil
+}
+
+// Authenticate checks a login, which is a username or a mobile number, and
+// its password. On success it records the login time and, when the stored
+// hash uses an old algorithm or cost (a Django pbkdf2_sha256 hash, say),
+// replaces it with a fresh argon2id hash; the returned user carries the
+// hash now stored. Returns ErrBadCredential for an unknown login, a wrong
+// password or an inactive user alike, and spends a hash's time on an
+// unknown login too, so that timing does not tell which names exist.
+func (s *Store) Authenticate(ctx context.Context, login, password string) (*User, error) {
+	u, err := s.userByLogin(ctx, login)
+	if errors.Is(err, ErrNotFound) {
+		if _, err := s.hashPassword(ctx, password); err != nil {
+			return nil, fmt.Errorf("log in %q: %w", login, err)
+		}
+		return nil, fmt.Errorf("log in %q: %w", login, ErrBadCredential)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok, stale, err := s.checkPassword(ctx, password, u.Password)
+	if err != nil {
+		return nil, fmt.Errorf("log in %q: %w", login, err)
+	}
+	if !ok || !u.IsActive {
+		return nil, fmt.Errorf("log in %q: %w", login, ErrBadCredential)
+	}
+	now := s.db.NowFunc()
+	set := map[string]any{"last_login": now}
+	if stale {
+		fresh, err := s.hashPassword(ctx, password)
+		if err != nil {
+			return nil, fmt.Errorf("log in %q: %w", login, err)
+		}
+		set["password"] = fresh
+		// Only over the hash just checked: when two logins upgrade at once,
+		// the first one's hash stays and the second session must carry it.
+		res := s.db.WithContext(ctx).Model(&User{}).Where("id = ? AND password = ?", u.ID, u.Password).Updates(set)
+		if res.Error != nil {
+			return nil, fmt.Errorf("log in %q: upgrade password hash: %w", login, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			u.Password, u.LastLogin = fresh, &now
+			return u, nil
+		}
+		delete(set, "password")
+		if u, err = s.UserByID(ctx, u.ID); err != nil {
+			return nil, fmt.Errorf("log in %q: %w", login, err)
+		}
+		ok, _, err := s.checkPassword(ctx, password, u.Password)
+		if err != nil {
+			return nil, fmt.Errorf("log in %q: %w", login, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("log in %q: password changed meanwhile: %w", login, ErrBadCredential)
+		}
+	}
+	if err := s.db.WithContext(ctx).Model(&User{}).Where("id = ?", u.ID).Updates(set).Error; err != nil {
+		return nil, fmt.Errorf("log in %q: record login time: %w", login, err)
+	}
+	u.LastLogin = &now
+	return u, nil
+}
+
+// userByLogin finds a user by username, then by mobile number. The sign-up
+// form refuses all-digit usernames, so the two cannot be confused.
+func (s *Store) userByLogin(ctx context.Context, login string) (*User, error) {
+	var u User
+	err := s.db.WithContext(ctx).Where("username = ?", login).First(&u).Error
+	if errors.Is(translate(err), ErrNotFound) {
+		err = s.db.WithContext(ctx).Where("mobile = ?", login).First(&u).Error
+	}
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", login, translate(err))
 	}
 	return &u, nil
 }

@@ -1,3 +1,65 @@
 package templates
 
-var orderMessages = map[string][2]string{}
+var orderMessages = map[string][2]string{
+	// Answers of the commit endpoint.
+	"order.placed":             {"下单成功", "Order placed"},
+	"order.out_of_stock":       {"库存不足", "Insufficient stock"},
+	"order.out_of_stock_sku":   {"商品「%s」库存不足", "Insufficient stock of “%s”"},
+	"order.empty":              {"请先在购物车中勾选要购买的商品", "Select something in your cart first"},
+	"order.address_invalid":    {"收货地址不存在，请重新选择", "That delivery address does not exist; choose another"},
+	"order.pay_method_invalid": {"只能是 1（货到付款）或 2（支付宝）", "must be 1 (cash on delivery) or 2 (online)"},
+	"order.token_invalid":      {"长度不能超过 64", "must be at most 64 characters"},
+
+	// Settlement page.
+	"order.settlement.title": {"订单结算", "Checkout"},
+	"order.nothing_selected": {"购物车中没有勾选的商品，请先回购物车勾选。", "Nothing in your cart is selected. Select what you want to buy in the cart first."},
+	"order.back_to_cart":     {"返回购物车", "Back to the cart"},
+	"order.address":          {"收货地址", "Delivery address"},
+	"order.no_address":       {"您还没有收货地址，请先添加一个。", "You have no delivery address yet; add one first."},
+	"order.add_address":      {"新增收货地址", "Add an address"},
+	"order.manage_addresses": {"管理收货地址", "Manage addresses"},
+	"order.default_address":  {"默认地址", "Default"},
+	"order.choose_address":   {"请选择收货地址", "Choose a delivery address"},
+	"order.pay_method":       {"支付方式", "Payment method"},
+	"order.pay.1":            {"货到付款", "Cash on delivery"},
+	"order.pay.2":            {"支付宝", "Alipay (online)"},
+	"order.goods":            {"商品清单", "Items"},
+	"order.col.goods":        {"商品", "Item"},
+	"order.col.price":        {"单价", "Price"},
+	"order.col.count":        {"数量", "Qty"},
+	"order.col.amount":       {"小计", "Subtotal"},
+	"order.withdrawn":        {"已下架，请回购物车删除", "No longer on sale; remove it from your cart"},
+	"order.gone":             {"商品已不存在", "Item no longer exists"},
+	"order.summary":          {"结算信息", "Summary"},
+	"order.total_count":      {"商品数量", "Items"},
+	"order.pieces":           {"共 %d 件", "%d pcs"},
+	"order.goods_total":      {"商品总金额", "Goods total"},
+	"order.freight":          {"运费", "Freight"},
+	"order.payable":          {"实付款", "To pay"},
+	"order.commit":           {"提交订单", "Place order"},
+	"order.committing":       {"正在提交订单…", "Placing your order…"},
+	"order.network":          {"网络异常，请稍后重试", "Network problem; please try again"},
+	"order.needs_js":         {"提交订单需要启用 JavaScript。", "Placing an order needs JavaScript."},
+
+	// Success page.
+	"order.success.title":  {"订单提交成功", "Your order is placed"},
+	"order.id":             {"订单号", "Order number"},
+	"order.colon":          {"：", ": "},
+	"order.amount":         {"订单金额", "Amount"},
+	"order.success.online": {"请尽快完成支付，我们将在付款后为您发货。", "Please pay soon; we ship once the payment arrives."},
+	"order.success.cash":   {"我们将尽快为您发货，请在收货时付款。", "We ship soon; pay when your order arrives."},
+	"order.my_orders":      {"查看我的订单", "See my orders"},
+	"order.go_home":        {"继续购物", "Continue shopping"},
+
+	// My orders.
+	"order.list.title": {"我的订单", "My orders"},
+	"order.list.empty": {"您还没有订单。", "You have no orders yet."},
+	"order.label":      {"订单 %s", "Order %s"},
+	"order.total":      {"合计", "Total"},
+	"order.status.1":   {"待支付", "Awaiting payment"},
+	"order.status.2":   {"待发货", "Awaiting shipment"},
+	"order.status.3":   {"待收货", "Shipped"},
+	"order.status.4":   {"待评价", "Awaiting review"},
+	"order.status.5":   {"已完成", "Finished"},
+	"order.status.6":   {"已取消", "Canceled"},
+}

@@ -18,7 +18,10 @@ type Config struct {
 	CSRFKey       []byte // 32 bytes
 	SecureCookies bool   // served over TLS
 	MaxBody       int64  // bytes; 0 means 16 KiB
-	Log           *slog.Logger
+	// TrustedProxies may set X-Forwarded-For; nil trusts none, so rate
+	// limits by client IP cannot be dodged with a forged header.
+	TrustedProxies []string
+	Log            *slog.Logger
 }
 
 // New returns the shop's whole HTTP handler.
@@ -26,6 +29,10 @@ func New(h *handlers.Handlers, cfg Config) http.Handler {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.RedirectTrailingSlash = true
+	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		cfg.Log.Error("SHOP_TRUSTED_PROXIES ignored", "err", err)
+		_ = r.SetTrustedProxies(nil)
+	}
 	r.Use(recovery(cfg.Log), requestLog(cfg.Log), securityHeaders)
 
 	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
@@ -37,13 +44,36 @@ func New(h *handlers.Handlers, cfg Config) http.Handler {
 	app.GET("/lang/", h.SetLanguage)
 
 	// Catalog.
+	app.GET("/", h.Home)
+	app.GET("/list/:category_id/:page/", h.List)
+	app.GET("/detail/:sku_id/", h.Detail)
+	app.GET("/search/", h.Search)
 
 	// Accounts and addresses.
+	app.GET("/register/", h.RegisterPage)
+	app.POST("/register/", h.Register)
+	app.GET("/login/", h.LoginPage)
+	app.POST("/login/", h.Login)
+	app.POST("/logout/", h.Logout)
+	page.GET("/addresses/", h.AddressesPage)
+	api.POST("/addresses/create/", h.CreateAddress)
+	api.PUT("/addresses/:id/", h.UpdateAddress)
+	api.DELETE("/addresses/:id/", h.DeleteAddress)
+	api.PUT("/addresses/:id/default/", h.SetDefaultAddress)
 
 	// Carts.
+	app.GET("/carts/", h.CartPage)
+	app.POST("/carts/", h.CartAdd)
+	app.PUT("/carts/", h.CartUpdate)
+	app.DELETE("/carts/", h.CartDelete)
+	app.PUT("/carts/selection/", h.CartSelectAll)
+	app.GET("/carts/simple/", h.CartSimple)
 
 	// Orders.
-	_, _ = page, api
+	page.GET("/orders/settlement/", h.OrderSettlement)
+	api.POST("/orders/commit/", h.OrderCommit)
+	page.GET("/orders/success/", h.OrderSuccess)
+	page.GET("/orders/info/:page/", h.OrderList)
 
 	r.NoRoute(h.Language, h.Authenticate, h.NotFound)
 

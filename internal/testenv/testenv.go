@@ -182,4 +182,3 @@ func Redis(t testing.TB) (*redis.Client, string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-

@@ -78,7 +78,7 @@ CREATE TABLE tb_order_info (
     update_time  TIMESTAMPTZ NOT NULL,
     user_id      BIGINT NOT NULL REFERENCES tb_users (id),
     address_id   BIGINT NOT NULL REFERENCES tb_address (id),
-    total_count  INTEGER NOT NULL CHECK (total_count > 0),
+    total_count  INTEGER NOT NULL CHECK (total_count >= 0),
     total_amount NUMERIC(10, 2) NOT NULL,
     freight      NUMERIC(10, 2) NOT NULL,
     pay_method   SMALLINT NOT NULL CHECK (pay_method IN (1, 2)),

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/gorilla/sessions"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/meiduo/shop/carts"
+	"github.com/meiduo/shop/handlers"
+	"github.com/meiduo/shop/migrations"
+	"github.com/meiduo/shop/models"
+)
+
+// app holds the open connections of one process.
+type app struct {
+	Store     *models.Store
+	Redis     *redis.Client
+	Orders    *models.Orders
+	log       *slog.Logger
+	redisName string
+	embedded  *miniredis.Miniredis
+	stopClock chan struct{}
+	workers   sync.WaitGroup
+}
+
+// openApp connects to the database and to Redis (or starts the embedded one).
+func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
+	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: cfg.DBMaxConns})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{Store: st, log: log}
+	if cfg.RedisURL == "" {
+		if err := a.startEmbeddedRedis(); err != nil {
+			a.Close()
+			return nil, err
+		}
+	} else {
+		opt, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("REDIS_URL: %w", err)
+		}
+		a.Redis, a.redisName = redis.NewClient(opt), opt.Addr
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := a.Redis.Ping(pingCtx).Err(); err != nil {
+		a.Close()
+		return nil, fmt.Errorf("connect to Redis at %s: %w", a.redisName, err)
+	}
+	a.Orders = models.NewOrders(st, cfg.Strategy)
+	return a, nil
+}
+
+// startEmbeddedRedis serves an in-process Redis-compatible server on
+// loopback, so the same go-redis code runs in development and production.
+// miniredis only expires keys when told that time has passed, so a ticker
+// moves its clock along with the wall clock.
+func (a *app) startEmbeddedRedis() error {
+	m := miniredis.NewMiniRedis()
+	if err := m.StartAddr("127.0.0.1:0"); err != nil {
+		return fmt.Errorf("start the embedded Redis: %w", err)
+	}
+	a.embedded, a.stopClock = m, make(chan struct{})
+	a.Redis, a.redisName = redis.NewClient(&redis.Options{Addr: m.Addr()}), "embedded"
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		last := time.Now()
+		for {
+			select {
+			case now := <-t.C:
+				m.FastForward(now.Sub(last))
+				last = now
+			case <-a.stopClock:
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// prepare migrates and, on an empty embedded database, loads the demo catalog.
+func (a *app) prepare(ctx context.Context, cfg config, out io.Writer) error {
+	applied, err := a.Store.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range applied {
+		fmt.Fprintf(out, "  Applied migration %d %s\n", m.Version, m.Name)
+	}
+	if cfg.Demo == "off" || (cfg.Demo == "auto" && a.Store.Dialect() != migrations.SQLite) {
+		return nil
+	}
+	loaded, err := a.Store.LoadDemo(ctx)
+	if err != nil {
+		return fmt.Errorf("load the demo catalog: %w", err)
+	}
+	if loaded {
+		fmt.Fprintln(out, "  Loaded the demo catalog into the empty database.")
+	}
+	return nil
+}
+
+// handlers builds the HTTP handlers with their dependencies.
+func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
+	cs := sessions.NewCookieStore(cfg.subkey("session hash"), cfg.subkey("session block"))
+	cs.MaxAge(14 * 24 * 3600)
+	return handlers.New(handlers.Deps{
+		Store:         a.Store,
+		Carts:         carts.New(a.Redis),
+		Orders:        a.Orders,
+		Sessions:      cs,
+		Limiter:       redis_rate.NewLimiter(a.Redis),
+		Limits:        handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
+		Log:           a.log,
+		CookieKey:     cfg.subkey("cookie cart"),
+		SecureCookies: cfg.SecureCookies,
+	})
+}
+
+// startWorkers runs background workers until ctx ends.
+func (a *app) startWorkers(ctx context.Context) {
+	a.workers.Add(1)
+	go func() {
+		defer a.workers.Done()
+		if err := a.Orders.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("order worker stopped", "err", err)
+		}
+	}()
+}
+
+func (a *app) waitWorkers() { a.workers.Wait() }
+
+// Close releases every connection.
+func (a *app) Close() {
+	if a.Redis != nil {
+		a.Redis.Close()
+	}
+	if a.embedded != nil {
+		close(a.stopClock)
+		a.embedded.Close()
+	}
+	a.Store.Close()
+}

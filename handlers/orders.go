@@ -1,0 +1,295 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/shopspring/decimal"
+
+	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/templates"
+)
+
+// Order pages and the order commit. The commit itself is
+// models.Orders.PlaceOrder; these handlers read the selected cart lines,
+// hand them over and tidy the cart afterwards.
+
+const (
+	// commitTimeout bounds one commit, its retries included; past it the
+	// buyer gets 503 and no order.
+	commitTimeout = 5 * time.Second
+	// cartCleanup bounds the removal of ordered lines from the cart, which
+	// runs even if the buyer has gone.
+	cartCleanup = 2 * time.Second
+	// ordersPerPage is the size of a page of "my orders".
+	ordersPerPage = 5
+)
+
+// OrderSettlement shows the checkout page: the user's addresses, the
+// selected cart lines at today's prices, freight, the total, pay methods
+// and a fresh one-time commit token.
+func (h *Handlers) OrderSettlement(c *gin.Context) {
+	u := currentUser(c)
+	ctx := c.Request.Context()
+	v := templates.SettlementView{
+		Page:  h.page(c, templates.T(lang(c), "order.settlement.title")),
+		Token: newCommitToken(),
+	}
+	lines, err := h.Carts.Selected(ctx, u.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(lines) > 0 {
+		items := make([]models.Item, len(lines))
+		for i, l := range lines {
+			items[i] = models.Item{SKUID: l.SKUID, Count: l.Count}
+		}
+		bill, err := h.Store.Bill(ctx, items)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		priced := make(map[int64]models.BillLine, len(bill.Lines))
+		for _, b := range bill.Lines {
+			priced[b.SKU.ID] = b
+		}
+		v.Freight, v.Goods = bill.Freight, decimal.Zero
+		for _, l := range lines {
+			b, ok := priced[l.SKUID]
+			lv := templates.OrderLineView{SKUID: l.SKUID, Count: l.Count, Image: "/static/img/logo.svg"}
+			if ok {
+				lv.Name, lv.Price, lv.Amount, lv.Detailed, lv.OnSale = b.SKU.Name, b.SKU.Price, b.Amount, true, b.SKU.IsLaunched
+				if b.SKU.DefaultImage != "" {
+					lv.Image = b.SKU.DefaultImage
+				}
+			}
+			if lv.OnSale {
+				v.TotalCount += lv.Count
+				v.Goods = v.Goods.Add(lv.Amount)
+			}
+			v.Lines = append(v.Lines, lv)
+		}
+		v.Payable = v.Goods.Add(v.Freight)
+		addrs, err := h.Store.Addresses(ctx, u.ID)
+		if err != nil {
+			h.fail(c, err)
+			return
+		}
+		v.Addresses = addressChoices(addrs, u.DefaultAddressID)
+	}
+	// The token is good for one order: a page from the cache would carry
+	// a spent one.
+	c.Header("Cache-Control", "no-store")
+	h.render(c, http.StatusOK, templates.Settlement(v))
+}
+
+// addressChoices lists the addresses with the default one checked, or the
+// first when there is no default.
+func addressChoices(addrs []models.Address, defaultID *int64) []templates.AddressChoice {
+	out := make([]templates.AddressChoice, len(addrs))
+	checked := false
+	for i, a := range addrs {
+		out[i] = templates.AddressChoice{
+			ID: a.ID, Receiver: a.Receiver, Mobile: a.Mobile,
+			Region:  strings.Join([]string{a.Province, a.City, a.District, a.Place}, " "),
+			Default: defaultID != nil && *defaultID == a.ID,
+		}
+		if out[i].Default {
+			out[i].Checked, checked = true, true
+		}
+	}
+	if !checked && len(out) > 0 {
+		out[0].Checked = true
+	}
+	return out
+}
+
+// newCommitToken is 128 random bits in hex.
+func newCommitToken() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// flexInt is an integer sent as a JSON number or as a string of digits:
+// the Django shop's scripts send ids read from form inputs, as strings.
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if unq, err := strconv.Unquote(s); err == nil && strings.HasPrefix(s, `"`) {
+		s = unq
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return &json.UnmarshalTypeError{Value: "non-integer " + string(b), Type: reflect.TypeFor[int64]()}
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// commitBody is the JSON of POST /orders/commit/.
+type commitBody struct {
+	AddressID *flexInt `json:"address_id"`
+	PayMethod *flexInt `json:"pay_method"`
+	Token     string   `json:"token"` // optional: the settlement page's one-time token
+}
+
+// OrderCommit turns the selected cart lines into an order: {address_id,
+// pay_method, token?} -> {code:0, errmsg, order_id}. Short stock, an empty
+// selection, a SKU not on sale and an address that is not the user's are
+// business rejections (HTTP 200, code 400); malformed input is HTTP 400;
+// running out of time under contention is 503. A token already used
+// answers with its order again.
+func (h *Handlers) OrderCommit(c *gin.Context) {
+	u := currentUser(c)
+	var body commitBody
+	if err := bindJSON(c, &body); err != nil {
+		h.fail(c, err)
+		return
+	}
+	switch {
+	case body.AddressID == nil:
+		h.fail(c, badField("address_id", "err.field.missing"))
+		return
+	case *body.AddressID < 1:
+		h.fail(c, badField("address_id", "err.field.type"))
+		return
+	case body.PayMethod == nil:
+		h.fail(c, badField("pay_method", "err.field.missing"))
+		return
+	case *body.PayMethod != models.PayCash && *body.PayMethod != models.PayOnline:
+		h.fail(c, badField("pay_method", "order.pay_method_invalid"))
+		return
+	case len(body.Token) > 64:
+		h.fail(c, badField("token", "order.token_invalid"))
+		return
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), commitTimeout)
+	defer cancel()
+	lines, err := h.Carts.Selected(ctx, u.ID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	req := models.PlaceRequest{UserID: u.ID, AddressID: int64(*body.AddressID), PayMethod: int(*body.PayMethod), Token: body.Token}
+	for _, l := range lines {
+		req.Items = append(req.Items, models.Item{SKUID: l.SKUID, Count: l.Count})
+	}
+	order, err := h.Orders.PlaceOrder(ctx, req)
+	if err != nil {
+		h.fail(c, commitError(ctx, err))
+		return
+	}
+	h.clearCart(c, u.ID, order)
+	ok(c, gin.H{"errmsg": templates.T(lang(c), "order.placed"), "order_id": order.OrderID})
+}
+
+// commitError turns PlaceOrder's errors into answers: the short SKU is
+// named, and the only ErrNotFound it returns is the address's.
+func commitError(ctx context.Context, err error) error {
+	var se *models.StockError
+	switch {
+	case errors.As(err, &se):
+		return rejectf("order.out_of_stock_sku", se.Name)
+	case errors.Is(err, models.ErrNotFound):
+		return reject("order.address_invalid")
+	case ctx.Err() != nil && !errors.Is(err, models.ErrBusy):
+		return errors.Join(models.ErrBusy, err)
+	}
+	return err
+}
+
+// clearCart removes the ordered lines from the cart. The order stands
+// whatever Redis says, so a failure is retried a little, then logged, and
+// the buyer is still told the order is placed.
+func (h *Handlers) clearCart(c *gin.Context, uid int64, o *models.Order) {
+	ids := make([]int64, len(o.Lines))
+	for i, l := range o.Lines {
+		ids[i] = l.SKUID
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), cartCleanup)
+	defer cancel()
+	var err error
+	for attempt := range 3 {
+		if err = h.Carts.Remove(ctx, uid, ids...); err == nil {
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+			continue
+		}
+		break
+	}
+	h.Log.Warn("order placed, but its lines are still in the cart", "user", uid, "order", o.OrderID, "skus", ids, "err", err)
+}
+
+// OrderSuccess confirms an order of the user's: ?order_id=...; someone
+// else's or an unknown order is 404.
+func (h *Handlers) OrderSuccess(c *gin.Context) {
+	u := currentUser(c)
+	id := c.Query("order_id")
+	if id == "" || len(id) > 64 {
+		h.fail(c, &statusError{Status: http.StatusNotFound})
+		return
+	}
+	o, err := h.Store.OrderOf(c.Request.Context(), u.ID, id)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, templates.OrderSuccess(templates.OrderSuccessView{
+		Page:    h.page(c, templates.T(lang(c), "order.success.title")),
+		OrderID: o.OrderID, Amount: o.TotalAmount, PayMethod: o.PayMethod,
+	}))
+}
+
+// OrderList shows a page of the user's orders, newest first. Page 1 of no
+// orders is an empty list; a page past the last is 404.
+func (h *Handlers) OrderList(c *gin.Context) {
+	u := currentUser(c)
+	number, err := strconv.Atoi(c.Param("page"))
+	if err != nil || number < 1 {
+		h.fail(c, &statusError{Status: http.StatusNotFound})
+		return
+	}
+	pg, err := h.Store.UserOrders(c.Request.Context(), u.ID, number, ordersPerPage)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := templates.OrdersView{
+		Page:  h.page(c, templates.T(lang(c), "order.list.title")),
+		Pager: templates.NewPager(pg.Page, pg.Pages, func(n int) string { return "/orders/info/" + strconv.Itoa(n) + "/" }),
+	}
+	for _, o := range pg.Orders {
+		ov := templates.OrderView{
+			OrderID: o.OrderID, Created: o.CreateTime, Status: o.Status, PayMethod: o.PayMethod,
+			Count: o.TotalCount, Freight: o.Freight, Total: o.TotalAmount,
+		}
+		for _, l := range o.Lines {
+			lv := templates.OrderLineView{SKUID: l.SKUID, Count: l.Count, Price: l.Price,
+				Amount: l.Price.Mul(decimal.NewFromInt(int64(l.Count))), Image: "/static/img/logo.svg"}
+			if k, ok := pg.SKUs[l.SKUID]; ok {
+				lv.Name, lv.Detailed = k.Name, true
+				if k.DefaultImage != "" {
+					lv.Image = k.DefaultImage
+				}
+			}
+			ov.Lines = append(ov.Lines, lv)
+		}
+		v.Orders = append(v.Orders, ov)
+	}
+	h.render(c, http.StatusOK, templates.Orders(v))
+}

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// lockedBuffer is a bytes.Buffer safe to write from the server goroutine.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// The embedded default: SQLite and in-process Redis, migrated and loaded
+// with the demo catalog on first run, serving pages and /healthz, and
+// stopping cleanly.
+func TestRunserverOnEmbeddedDefault(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":   "sqlite:///" + filepath.Join(dir, "shop.db"),
+		"SHOP_DATA_DIR":  dir,
+		"SHOP_LOG_LEVEL": "warn",
+	})
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"runserver", addr}, getenv, &out, &out) }()
+
+	var res *http.Response
+	for i := 0; i < 200; i++ {
+		var err error
+		if res, err = http.Get("http://" + addr + "/healthz"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if res == nil {
+		cancel()
+		t.Fatalf("server did not answer; output:\n%s", out.String())
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET /healthz = %d, want 200", res.StatusCode)
+	}
+	home, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(home.Body)
+	home.Body.Close()
+	if home.StatusCode != http.StatusOK || !strings.Contains(string(body), `name="csrf-token"`) {
+		t.Errorf("GET / = %d, want 200 with the csrf meta tag", home.StatusCode)
+	}
+	if !strings.Contains(string(body), `data-testid="sku-card"`) {
+		t.Errorf("home page shows no demo products")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("runserver did not stop after its context ended")
+	}
+	if !strings.Contains(out.String(), "Loaded the demo catalog") {
+		t.Errorf("first run did not load the demo catalog; output:\n%s", out.String())
+	}
+}
+
+func TestInvalidConfigIsReportedAtStartup(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"unknown strategy", map[string]string{"SHOP_STOCK_STRATEGY": "magic"}, "SHOP_STOCK_STRATEGY"},
+		{"short secret", map[string]string{"SECRET_KEY": "short"}, "SECRET_KEY"},
+		{"bad log level", map[string]string{"SHOP_LOG_LEVEL": "loud"}, "SHOP_LOG_LEVEL"},
+		{"bad pool", map[string]string{"SHOP_DB_MAX_CONNS": "-3"}, "SHOP_DB_MAX_CONNS"},
+		{"bad database scheme", map[string]string{"DATABASE_URL": "oracle://x", "SECRET_KEY": strings.Repeat("k", 40)}, "unsupported scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			tt.env["SHOP_DATA_DIR"] = dir
+			if tt.env["DATABASE_URL"] == "" {
+				tt.env["DATABASE_URL"] = "sqlite:///" + filepath.Join(dir, "x.db")
+			}
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"migrate"}, env(tt.env), &out, &out)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run = %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestUnknownSubcommand(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"frobnicate"}, env(nil), &out, &out); err == nil {
+		t.Fatal("unknown subcommand accepted")
+	}
+	if !strings.Contains(out.String(), "createsuperuser") {
+		t.Errorf("help not printed:\n%s", out.String())
+	}
+}

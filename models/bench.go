@@ -1,0 +1,50 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+)
+
+// CreateBenchSKUs makes a category, an SPU and n launched SKUs with the
+// given stock and price, for a load test to buy from, and returns their
+// ids in ascending order. label names them, so runs can be told apart.
+func (s *Store) CreateBenchSKUs(ctx context.Context, label string, n, stock int, price decimal.Decimal) ([]int64, error) {
+	if n < 1 || stock < 0 || price.IsNegative() {
+		return nil, fmt.Errorf("bench skus: %w: n=%d stock=%d price=%s", ErrInvalid, n, stock, price)
+	}
+	now := time.Now().UTC()
+	ids := make([]int64, 0, n)
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		cat := Category{Name: "压测", CreateTime: now, UpdateTime: now}
+		if err := tx.Create(&cat).Error; err != nil {
+			return err
+		}
+		spu := SPU{Name: "压测商品 " + label, CategoryID: cat.ID, CreateTime: now, UpdateTime: now}
+		if err := tx.Create(&spu).Error; err != nil {
+			return err
+		}
+		skus := make([]SKU, n)
+		for i := range skus {
+			skus[i] = SKU{
+				Name: fmt.Sprintf("压测 %s #%d", label, i+1), SPUID: spu.ID, CategoryID: cat.ID,
+				Price: price, CostPrice: price, MarketPrice: price, Stock: stock, IsLaunched: true,
+				DefaultImage: "/static/img/logo.svg", CreateTime: now, UpdateTime: now,
+			}
+		}
+		if err := tx.CreateInBatches(skus, 100).Error; err != nil {
+			return err
+		}
+		for _, k := range skus {
+			ids = append(ids, k.ID)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench skus: %w", err)
+	}
+	return ids, nil
+}

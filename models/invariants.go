@@ -1,0 +1,245 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/shopspring/decimal"
+)
+
+// The invariants of CONTRACT.md, for tests and the load tool: take a
+// Snapshot while nothing is being sold, run the buyers, then call
+// CheckInvariants with what the buyers were told.
+
+// Snapshot is the stock and sales of every SKU, the sales of every SPU and
+// the ids of the orders that exist, at one moment.
+type Snapshot struct {
+	SKUs   map[int64]SKUState
+	SPUs   map[int64]int // sales
+	Orders map[string]bool
+}
+
+// SKUState is a SKU's counters in a Snapshot.
+type SKUState struct {
+	SPUID int64
+	Stock int
+	Sales int
+}
+
+// Outcome is what the buyers of a run were told.
+type Outcome struct {
+	// Placed holds the order id of every reply with code 0.
+	Placed []string
+	// Short holds, for every "insufficient stock" reply, the counts that
+	// request wanted, by SKU id.
+	Short []map[int64]int
+	// Replays allows an order id in Placed more than once: buyers who
+	// posted the same commit token twice get the same order twice.
+	Replays bool
+}
+
+// Violation is one broken invariant.
+type Violation struct {
+	Rule   string
+	Detail string
+}
+
+func (v Violation) String() string { return v.Rule + ": " + v.Detail }
+
+// TakeSnapshot reads the counters the invariants compare.
+func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
+	db := s.db.WithContext(ctx)
+	snap := &Snapshot{SKUs: map[int64]SKUState{}, SPUs: map[int64]int{}, Orders: map[string]bool{}}
+	var skus []struct {
+		ID    int64
+		SPUID int64 `gorm:"column:spu_id"`
+		Stock int
+		Sales int
+	}
+	if err := db.Model(&SKU{}).Select("id", "spu_id", "stock", "sales").Find(&skus).Error; err != nil {
+		return nil, fmt.Errorf("snapshot skus: %w", err)
+	}
+	for _, k := range skus {
+		snap.SKUs[k.ID] = SKUState{SPUID: k.SPUID, Stock: k.Stock, Sales: k.Sales}
+	}
+	var spus []struct {
+		ID    int64
+		Sales int
+	}
+	if err := db.Model(&SPU{}).Select("id", "sales").Find(&spus).Error; err != nil {
+		return nil, fmt.Errorf("snapshot spus: %w", err)
+	}
+	for _, p := range spus {
+		snap.SPUs[p.ID] = p.Sales
+	}
+	var ids []string
+	if err := db.Model(&Order{}).Pluck("order_id", &ids).Error; err != nil {
+		return nil, fmt.Errorf("snapshot orders: %w", err)
+	}
+	for _, id := range ids {
+		snap.Orders[id] = true
+	}
+	return snap, nil
+}
+
+// CheckInvariants compares the database now with before and with what the
+// buyers were told, and returns every invariant that does not hold:
+//   - stock >= 0 for every SKU;
+//   - for every SKU, the stock lost = the sum of the counts of the order
+//     lines made since before = the sales gained;
+//   - for every SPU, the sales gained = the sum of its SKUs' sales gained;
+//   - every new order has lines, total_count = the sum of their counts and
+//     total_amount = the sum of count × price + freight;
+//   - the new orders are exactly the orders answered with code 0;
+//   - no undersell: every buyer told "insufficient stock" wanted more of
+//     some SKU than is left now (stock only falls during a run, so it was
+//     short when they were told).
+//
+// It must run after the buyers are done.
+func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outcome) ([]Violation, error) {
+	after, err := s.TakeSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var bad []Violation
+	add := func(rule, format string, args ...any) {
+		bad = append(bad, Violation{Rule: rule, Detail: fmt.Sprintf(format, args...)})
+	}
+
+	var newIDs []string
+	for id := range after.Orders {
+		if !before.Orders[id] {
+			newIDs = append(newIDs, id)
+		}
+	}
+	sort.Strings(newIDs)
+	orders, err := s.ordersWithLines(ctx, newIDs)
+	if err != nil {
+		return nil, err
+	}
+
+	sold := map[int64]int{}
+	for _, o := range orders {
+		count, amount := 0, decimal.Zero
+		for _, l := range o.Lines {
+			sold[l.SKUID] += l.Count
+			count += l.Count
+			amount = amount.Add(l.Price.Mul(decimal.NewFromInt(int64(l.Count))))
+		}
+		amount = amount.Add(o.Freight)
+		if len(o.Lines) == 0 {
+			add("order has lines", "order %s has none", o.OrderID)
+		}
+		if o.TotalCount != count {
+			add("order total_count", "order %s: total_count %d, lines add up to %d", o.OrderID, o.TotalCount, count)
+		}
+		if !o.TotalAmount.Equal(amount) {
+			add("order total_amount", "order %s: total_amount %s, lines plus freight add up to %s", o.OrderID, o.TotalAmount, amount)
+		}
+	}
+
+	skuIDs := make([]int64, 0, len(after.SKUs))
+	for id := range after.SKUs {
+		skuIDs = append(skuIDs, id)
+	}
+	sort.Slice(skuIDs, func(i, j int) bool { return skuIDs[i] < skuIDs[j] })
+	spuGained := map[int64]int{}
+	for _, id := range skuIDs {
+		now := after.SKUs[id]
+		if now.Stock < 0 {
+			add("stock >= 0", "sku %d has stock %d", id, now.Stock)
+		}
+		was, ok := before.SKUs[id]
+		if !ok {
+			was = SKUState{SPUID: now.SPUID, Stock: now.Stock + sold[id], Sales: now.Sales - sold[id]}
+		}
+		lost, gained := was.Stock-now.Stock, now.Sales-was.Sales
+		if lost != sold[id] || gained != sold[id] {
+			add("stock lost = units ordered = sales gained", "sku %d: stock %d -> %d (lost %d), ordered %d, sales %d -> %d (gained %d)",
+				id, was.Stock, now.Stock, lost, sold[id], was.Sales, now.Sales, gained)
+		}
+		spuGained[now.SPUID] += gained
+	}
+	spuIDs := make([]int64, 0, len(after.SPUs))
+	for id := range after.SPUs {
+		spuIDs = append(spuIDs, id)
+	}
+	sort.Slice(spuIDs, func(i, j int) bool { return spuIDs[i] < spuIDs[j] })
+	for _, id := range spuIDs {
+		if gained := after.SPUs[id] - before.SPUs[id]; gained != spuGained[id] {
+			add("spu sales gained = sum over its skus", "spu %d: sales gained %d, its skus gained %d", id, gained, spuGained[id])
+		}
+	}
+
+	placed := map[string]int{}
+	for _, id := range seen.Placed {
+		placed[id]++
+	}
+	for _, id := range seen.Placed {
+		n := placed[id]
+		switch {
+		case n == 0:
+			continue // reported already
+		case !after.Orders[id] || before.Orders[id]:
+			add("every code 0 has its order", "order %s was answered with code 0 but was not made by this run", id)
+		case n > 1 && !seen.Replays:
+			add("one order per code 0", "order %s was answered with code 0 %d times", id, n)
+		}
+		placed[id] = 0
+	}
+	seenPlaced := map[string]bool{}
+	for _, id := range seen.Placed {
+		seenPlaced[id] = true
+	}
+	for _, id := range newIDs {
+		if !seenPlaced[id] {
+			add("no order without code 0", "order %s exists but no buyer was told so", id)
+		}
+	}
+
+	for i, wanted := range seen.Short {
+		short := false
+		for id, n := range wanted {
+			if after.SKUs[id].Stock < n {
+				short = true
+			}
+		}
+		if !short {
+			add("no undersell", "buyer %d was told stock was short for %v, but stock is now %s", i, wanted, stockOf(after, wanted))
+		}
+	}
+	return bad, nil
+}
+
+func stockOf(snap *Snapshot, wanted map[int64]int) string {
+	ids := make([]int64, 0, len(wanted))
+	for id := range wanted {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := "{"
+	for i, id := range ids {
+		if i > 0 {
+			out += " "
+		}
+		out += fmt.Sprintf("%d:%d", id, snap.SKUs[id].Stock)
+	}
+	return out + "}"
+}
+
+// ordersWithLines loads orders by id, with their lines, a chunk at a time.
+func (s *Store) ordersWithLines(ctx context.Context, ids []string) ([]Order, error) {
+	var out []Order
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var chunk []Order
+		err := s.db.WithContext(ctx).Preload("Lines", orderLines).Where("order_id IN ?", ids[:n]).Find(&chunk).Error
+		if err != nil {
+			return nil, fmt.Errorf("orders made during the run: %w", err)
+		}
+		out = append(out, chunk...)
+		ids = ids[n:]
+	}
+	return out, nil
+}

@@ -1,0 +1,181 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/meiduo/shop/models"
+)
+
+// waitFor polls until cond holds; the queue tests use it to know that
+// their buyers are waiting in the queue.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; !cond(); i++ {
+		if i > 10_000 {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+type placed struct {
+	order *models.Order
+	err   error
+}
+
+// placeAsync starts a commit and returns where its answer will arrive.
+func placeAsync(ctx context.Context, o *models.Orders, req models.PlaceRequest) <-chan placed {
+	ch := make(chan placed, 1)
+	go func() {
+		got, err := o.PlaceOrder(ctx, req)
+		ch <- placed{got, err}
+	}()
+	return ch
+}
+
+// startWorker runs the queue worker until the returned stop is called.
+func startWorker(t *testing.T, o *models.Orders) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- o.Run(ctx) }()
+	var stopped bool
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func TestQueueOrders(t *testing.T) {
+	for _, db := range orderDBs(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			uid, addr := db.buyer()
+			spu := db.spu("q")
+			buy := func(sku int64, n int) models.PlaceRequest {
+				return models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: n}}}
+			}
+
+			db.run(t, "full queue is busy", func(t *testing.T, db *shopDB) {
+				sku := db.sku(spu, "q", "1.00", 10)
+				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue, QueueSize: 2})
+				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
+				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
+				if _, err := o.PlaceOrder(context.Background(), buy(sku, 1)); !errors.Is(err, models.ErrBusy) {
+					t.Errorf("third commit on a full queue: %v, want ErrBusy", err)
+				}
+				startWorker(t, o)
+				for _, ch := range []<-chan placed{a, b} {
+					if r := <-ch; r.err != nil {
+						t.Errorf("waiting commit: %v", r.err)
+					}
+				}
+				if got := db.skuNow(sku); got != (counters{8, 2}) {
+					t.Errorf("sku now %+v, want stock 8 sales 2", got)
+				}
+			})
+
+			db.run(t, "a buyer gone before the worker is skipped", func(t *testing.T, db *shopDB) {
+				sku := db.sku(spu, "q", "1.00", 10)
+				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				ctx, cancel := context.WithCancel(context.Background())
+				gone := placeAsync(ctx, o, buy(sku, 3))
+				waitFor(t, "the waiting commit", func() bool { return o.Waiting() == 1 })
+				cancel()
+				if r := <-gone; !errors.Is(r.err, models.ErrBusy) {
+					t.Errorf("abandoned commit: %v, want ErrBusy", r.err)
+				}
+				startWorker(t, o)
+				// The queue is first in, first out: once this one is
+				// answered, the worker has been past the gone one.
+				if _, err := o.PlaceOrder(context.Background(), buy(sku, 1)); err != nil {
+					t.Fatal(err)
+				}
+				if got := db.skuNow(sku); got != (counters{9, 1}) || db.int("SELECT COUNT(*) FROM tb_order_goods WHERE sku_id = ?", sku) != 1 {
+					t.Errorf("sku now %+v, want only the second order (stock 9 sales 1)", got)
+				}
+			})
+
+			db.run(t, "stopping answers the waiting", func(t *testing.T, db *shopDB) {
+				sku := db.sku(spu, "q", "1.00", 10)
+				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
+				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				if err := o.Run(ctx); err != nil {
+					t.Fatalf("Run: %v", err)
+				}
+				for _, ch := range []<-chan placed{a, b} {
+					if r := <-ch; !errors.Is(r.err, models.ErrBusy) {
+						t.Errorf("commit waiting at stop: %v, want ErrBusy", r.err)
+					}
+				}
+				if _, err := o.PlaceOrder(context.Background(), buy(sku, 1)); !errors.Is(err, models.ErrBusy) {
+					t.Errorf("commit after stop: %v, want ErrBusy", err)
+				}
+				if err := o.Run(context.Background()); err == nil {
+					t.Errorf("second Run: no error")
+				}
+				if got := db.skuNow(sku); got != (counters{10, 0}) {
+					t.Errorf("sku now %+v, want untouched", got)
+				}
+			})
+
+			// One batch, one transaction: a short stock and a database
+			// fault roll back their own savepoints only.
+			db.run(t, "batch", func(t *testing.T, db *shopDB) {
+				sku := db.sku(spu, "q", "2.00", 5)
+				cursed := db.sku(spu, "cursed", "1.00", 5)
+				db.failLinesOf(cursed)
+				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				before := db.snapshot()
+				reqs := []models.PlaceRequest{buy(sku, 3), buy(cursed, 1), buy(sku, 3), buy(sku, 2)}
+				var answers []<-chan placed
+				for i, r := range reqs {
+					answers = append(answers, placeAsync(context.Background(), o, r))
+					waitFor(t, fmt.Sprintf("commit %d waiting", i), func() bool { return o.Waiting() == i+1 })
+				}
+				startWorker(t, o)
+				var seen models.Outcome
+				for i, ch := range answers {
+					r := <-ch
+					switch i {
+					case 0, 3:
+						if r.err != nil {
+							t.Errorf("commit %d: %v", i, r.err)
+							continue
+						}
+						seen.Placed = append(seen.Placed, r.order.OrderID)
+					case 1:
+						if r.err == nil || errors.Is(r.err, models.ErrBusy) {
+							t.Errorf("commit %d with the fault: %v, want the database's error", i, r.err)
+						}
+					case 2:
+						if !errors.Is(r.err, models.ErrOutOfStock) {
+							t.Errorf("commit %d: %v, want ErrOutOfStock", i, r.err)
+						}
+						seen.Short = append(seen.Short, map[int64]int{sku: 3})
+					}
+				}
+				if got := db.skuNow(sku); got != (counters{0, 5}) {
+					t.Errorf("sku now %+v, want stock 0 sales 5", got)
+				}
+				if got := db.skuNow(cursed); got != (counters{5, 0}) {
+					t.Errorf("faulty sku now %+v, want untouched", got)
+				}
+				db.checkInvariants(before, seen)
+			})
+		})
+	}
+}

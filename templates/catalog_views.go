@@ -1,0 +1,135 @@
+package templates
+
+import (
+	"github.com/shopspring/decimal"
+)
+
+// LowStock is the stock at or under which a product page warns "only N left".
+const LowStock = 5
+
+// Card is a SKU as a product card or a product page shows it.
+type Card struct {
+	ID          int64
+	Name        string
+	Caption     string
+	Price       decimal.Decimal
+	MarketPrice decimal.Decimal
+	Image       string
+	Stock       int
+	Sales       int
+}
+
+// URL is the SKU's product page.
+func (c Card) URL() string { return "/detail/" + i64(c.ID) + "/" }
+
+// Discounted reports whether the market price is above the price, so it is
+// worth showing struck through.
+func (c Card) Discounted() bool { return c.MarketPrice.GreaterThan(c.Price) }
+
+// CategoryLink is a category as a link.
+type CategoryLink struct {
+	ID     int64
+	Name   string
+	Active bool
+}
+
+// URL is the first page of the category's list.
+func (c CategoryLink) URL() string { return "/list/" + i64(c.ID) + "/1/" }
+
+// Shelf is a home page row: a category and some of its SKUs.
+type Shelf struct {
+	Category CategoryLink
+	Cards    []Card
+}
+
+// HomeView is the home page.
+type HomeView struct {
+	Page
+	Categories []CategoryLink
+	Shelves    []Shelf
+}
+
+// SortOption is a tab of the list page.
+type SortOption struct {
+	Key    string // default, price or hot
+	URL    string
+	Active bool
+}
+
+// ListView is a category's list page.
+type ListView struct {
+	Page
+	Category   CategoryLink
+	Categories []CategoryLink
+	Sorts      []SortOption
+	Total      int
+	Cards      []Card
+	Pager      Pager
+}
+
+// Variant is another SKU of the same product, as a link on a product page.
+type Variant struct {
+	URL     string
+	Label   string
+	Current bool
+	SoldOut bool
+}
+
+// DetailView is a product page.
+type DetailView struct {
+	Page
+	SKU         Card
+	ProductName string
+	Description string
+	Category    CategoryLink
+	Variants    []Variant
+	MaxCount    int // the most one add-to-cart may ask for
+}
+
+// SearchView is the search page; Query empty shows a hint instead of results.
+type SearchView struct {
+	Page
+	Total int
+	Cards []Card
+	Pager Pager
+}
+
+// Pager is the page links under a list.
+type Pager struct {
+	Number, Pages int
+	Prev, Next    string // empty on the first and last page
+	Links         []PageLink
+}
+
+// PageLink is one numbered link of a Pager; URL empty is a gap ("…").
+type PageLink struct {
+	Number  int
+	URL     string
+	Current bool
+}
+
+// NewPager builds the links for page number of pages; url gives page n's
+// address. Long ranges show the first and last pages and two around the
+// current one, with gaps between.
+func NewPager(number, pages int, url func(n int) string) Pager {
+	p := Pager{Number: number, Pages: pages}
+	if number > 1 {
+		p.Prev = url(number - 1)
+	}
+	if number < pages {
+		p.Next = url(number + 1)
+	}
+	gap := false
+	for n := 1; n <= pages; n++ {
+		if n != 1 && n != pages && (n < number-2 || n > number+2) {
+			if !gap {
+				p.Links = append(p.Links, PageLink{})
+				gap = true
+			}
+			continue
+		}
+		gap = false
+		p.Links = append(p.Links, PageLink{Number: n, URL: url(n), Current: n == number})
+	}
+	return p
+}
