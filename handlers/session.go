@@ -99,3 +99,19 @@ func (h *Handlers) LoginRequiredPage(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// StaffRequired guards /admin/: an anonymous visitor is sent to log in
+// (401 code 4101 on JSON), a logged-in user who is not staff gets 403.
+func (h *Handlers) StaffRequired(c *gin.Context) {
+	u := currentUser(c)
+	switch {
+	case u == nil && wantsJSON(c):
+		h.LoginRequiredJSON(c)
+	case u == nil:
+		h.LoginRequiredPage(c)
+	case !u.IsStaff:
+		h.fail(c, &statusError{Status: http.StatusForbidden})
+	default:
+		c.Next()
+	}
+}

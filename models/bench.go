@@ -38,6 +38,9 @@ func (s *Store) CreateBenchSKUs(ctx context.Context, label string, n, stock int,
 		if err := tx.CreateInBatches(skus, 100).Error; err != nil {
 			return err
 		}
+		if err := recordInitialStock(tx, skus); err != nil {
+			return err
+		}
 		for _, k := range skus {
 			ids = append(ids, k.ID)
 		}

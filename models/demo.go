@@ -162,6 +162,9 @@ func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
 				if err := tx.Create(&skus).Error; err != nil {
 					return fmt.Errorf("skus of %s: %w", dp.name, err)
 				}
+				if err := recordInitialStock(tx, skus); err != nil {
+					return err
+				}
 			}
 		}
 		loaded = true

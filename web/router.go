@@ -41,6 +41,7 @@ func New(h *handlers.Handlers, cfg Config) http.Handler {
 	app := r.Group("/", h.Language, h.Authenticate)
 	page := app.Group("/", h.LoginRequiredPage)
 	api := app.Group("/", h.LoginRequiredJSON)
+	admin := app.Group("/admin", h.StaffRequired)
 	app.GET("/lang/", h.SetLanguage)
 
 	// Catalog.
@@ -74,6 +75,11 @@ func New(h *handlers.Handlers, cfg Config) http.Handler {
 	api.POST("/orders/commit/", h.OrderCommit)
 	page.GET("/orders/success/", h.OrderSuccess)
 	page.GET("/orders/info/:page/", h.OrderList)
+
+	// Flash sale.
+
+	// Admin.
+	_ = admin
 
 	r.NoRoute(h.Language, h.Authenticate, h.NotFound)
 
