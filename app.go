@@ -16,6 +16,7 @@ import (
 
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/handlers"
+	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
 )
@@ -25,11 +26,14 @@ type app struct {
 	Store     *models.Store
 	Redis     *redis.Client
 	Orders    *models.Orders
+	Seckill   *seckill.Engine
 	log       *slog.Logger
 	redisName string
 	embedded  *miniredis.Miniredis
 	stopClock chan struct{}
 	workers   sync.WaitGroup
+	// unpaidExpiry is SHOP_UNPAID_EXPIRY, for the expiry worker.
+	unpaidExpiry time.Duration
 }
 
 // openApp connects to the database and to Redis (or starts the embedded one).
@@ -38,7 +42,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{Store: st, log: log}
+	a := &app{Store: st, log: log, unpaidExpiry: cfg.UnpaidExpiry}
 	if cfg.RedisURL == "" {
 		if err := a.startEmbeddedRedis(); err != nil {
 			a.Close()
@@ -59,6 +63,10 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, fmt.Errorf("connect to Redis at %s: %w", a.redisName, err)
 	}
 	a.Orders = models.NewOrders(st, cfg.Strategy)
+	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st, Strategy: cfg.SeckillStrategy, Log: log}); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -117,12 +125,17 @@ func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
 	cs := sessions.NewCookieStore(cfg.subkey("session hash"), cfg.subkey("session block"))
 	cs.MaxAge(14 * 24 * 3600)
 	return handlers.New(handlers.Deps{
-		Store:         a.Store,
-		Carts:         carts.New(a.Redis),
-		Orders:        a.Orders,
-		Sessions:      cs,
-		Limiter:       redis_rate.NewLimiter(a.Redis),
-		Limits:        handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
+		Store:    a.Store,
+		Carts:    carts.New(a.Redis),
+		Orders:   a.Orders,
+		Sessions: cs,
+		Limiter:  redis_rate.NewLimiter(a.Redis),
+		Limits:   handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
+		Seckill:  a.Seckill,
+		SeckillLimits: handlers.SeckillLimits{
+			PerUser: redis_rate.PerSecond(cfg.SeckillUserRate),
+			PerIP:   redis_rate.PerSecond(cfg.SeckillIPRate),
+		},
 		Log:           a.log,
 		CookieKey:     cfg.subkey("cookie cart"),
 		SecureCookies: cfg.SecureCookies,
@@ -136,6 +149,40 @@ func (a *app) startWorkers(ctx context.Context) {
 		defer a.workers.Done()
 		if err := a.Orders.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("order worker stopped", "err", err)
+		}
+	}()
+	a.startSeckill(ctx)
+	a.workers.Go(func() { a.expireUnpaid(ctx) })
+}
+
+// expireUnpaid cancels the unpaid online orders older than
+// SHOP_UNPAID_EXPIRY, returning their stock, once a minute until ctx ends.
+func (a *app) expireUnpaid(ctx context.Context) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		n, err := a.Store.ExpireUnpaid(ctx, a.unpaidExpiry)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Error("expire unpaid orders", "err", err)
+		case n > 0:
+			a.log.Info("expired unpaid orders", "canceled", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// startSeckill runs the flash sale's consumers and closer until ctx ends.
+func (a *app) startSeckill(ctx context.Context) {
+	a.workers.Add(1)
+	go func() {
+		defer a.workers.Done()
+		if err := a.Seckill.Run(ctx); err != nil {
+			a.log.Error("flash-sale worker stopped", "err", err)
 		}
 	}()
 }

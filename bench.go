@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +35,10 @@ type benchOptions struct {
 	maxOrders int
 	maxErrors int
 	matrix    bool
+	profile   string
+	seckill   bool
+	saleStock int
+	perUser   int
 }
 
 // bench drives a shop over HTTP, then checks the invariants with SQL.
@@ -53,8 +59,15 @@ func bench(ctx context.Context, cfg config, args []string, log *slog.Logger, out
 	fs.IntVar(&o.maxOrders, "max-orders", 0, "stop after this many attempts (0: no limit)")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "exit non-zero when more attempts than this fail for a reason other than stock")
 	fs.BoolVar(&o.matrix, "matrix", false, "run every strategy at 50 and 200 buyers on one hot SKU and on 100 SKUs, and print the README table")
+	fs.BoolVar(&o.seckill, "seckill", false, "load-test a flash sale instead: every seckill strategy (or --strategy lua|watch|lock), one sale; needs REDIS_URL")
+	fs.IntVar(&o.saleStock, "sale-stock", 10000, "--seckill: units in the sale")
+	fs.IntVar(&o.perUser, "per-user", 100, "--seckill: units one buyer may buy")
+	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of this process (shop and load together) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if o.seckill {
+		return benchSeckill(ctx, cfg, o, log, out)
 	}
 	if o.matrix {
 		return benchMatrix(ctx, cfg, o, log, out)
@@ -125,7 +138,7 @@ func benchOnce(ctx context.Context, cfg config, o benchOptions, log *slog.Logger
 		runID, o.strategy, o.buyers, loopName(o.rate), o.skus, o.stock, st.Dialect())
 	res, err := loadtest.Run(ctx, loadtest.Config{
 		URL: url, Buyers: o.buyers, Rate: o.rate, Duration: o.duration, MaxOrders: o.maxOrders,
-		SKUs: skus, Count: o.count, RunID: runID, Log: out,
+		SKUs: skus, Count: o.count, RunID: runID, Log: out, Timed: profiler(o.profile, log),
 	})
 	if err != nil {
 		return nil, err
@@ -230,4 +243,26 @@ func benchMatrix(ctx context.Context, cfg config, o benchOptions, log *slog.Logg
 
 func ms(d time.Duration) string {
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(d.Microseconds())/1000), ".0") + " ms"
+}
+
+// profiler returns a Timed hook that profiles the timed phase into path.
+func profiler(path string, log *slog.Logger) func(bool) {
+	if path == "" {
+		return nil
+	}
+	var f *os.File
+	return func(running bool) {
+		if !running {
+			pprof.StopCPUProfile()
+			f.Close()
+			return
+		}
+		var err error
+		if f, err = os.Create(path); err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			log.Error("cpu profile", "err", err)
+		}
+	}
 }

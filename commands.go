@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"migrate":         {"migrate", "apply pending database migrations", migrate},
 	"createsuperuser": {"createsuperuser --username U --password P [--email E] [--mobile M]", "create a staff user with every right", createSuperuser},
 	"loaddemo":        {"loaddemo", "load the demo catalog into an empty database", loadDemo},
+	"seckill":         {"seckill open|close|reconcile|status ...", "run flash sales: open one, close one, reconcile Redis with the database (seckill -h)", seckillCmd},
 	"bench":           {"bench [--strategy S] [--buyers N] [--skus N] [--rate R] [--matrix] ...", "load-test the order commit over HTTP and check the invariants (bench -h)", bench},
 }
 

@@ -13,7 +13,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models"
 )
 
@@ -30,7 +32,13 @@ type config struct {
 	SecureCookies bool
 	Demo          string // auto, on, off
 	Proxies       []string
-	RegisterRate  int // sign-ups per client IP per hour
+	RegisterRate  int           // sign-ups per client IP per hour
+	UnpaidExpiry  time.Duration // unpaid online orders are canceled after this
+	// The flash sale: how Redis decides a buy, and buy attempts allowed
+	// per user and per client IP each second.
+	SeckillStrategy seckill.Strategy
+	SeckillUserRate int
+	SeckillIPRate   int
 }
 
 // envVars documents every variable, for `shop help` and the README.
@@ -46,6 +54,10 @@ var envVars = [][2]string{
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
 	{"SHOP_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs allowed to set X-Forwarded-For (default none)"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
+	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
+	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
+	{"SHOP_SECKILL_USER_RATE", "flash-sale buy attempts allowed per user per second (default 5)"},
+	{"SHOP_SECKILL_IP_RATE", "flash-sale buy attempts allowed per client IP per second (default 1000)"},
 	{"SHOP_DEMO", "auto (default: load the demo catalog into an empty SQLite database), on, off"},
 }
 
@@ -87,6 +99,18 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 	if c.RegisterRate, err = strconv.Atoi(get("SHOP_REGISTER_PER_HOUR", "20")); err != nil || c.RegisterRate < 1 {
 		errs = append(errs, fmt.Errorf("SHOP_REGISTER_PER_HOUR: want a positive number"))
+	}
+	if c.SeckillStrategy, err = seckill.ParseStrategy(get("SHOP_SECKILL_STRATEGY", "lua")); err != nil {
+		errs = append(errs, fmt.Errorf("SHOP_SECKILL_STRATEGY: %w", err))
+	}
+	if c.SeckillUserRate, err = strconv.Atoi(get("SHOP_SECKILL_USER_RATE", "5")); err != nil || c.SeckillUserRate < 1 {
+		errs = append(errs, fmt.Errorf("SHOP_SECKILL_USER_RATE: want a positive number"))
+	}
+	if c.SeckillIPRate, err = strconv.Atoi(get("SHOP_SECKILL_IP_RATE", "1000")); err != nil || c.SeckillIPRate < 1 {
+		errs = append(errs, fmt.Errorf("SHOP_SECKILL_IP_RATE: want a positive number"))
+	}
+	if c.UnpaidExpiry, err = time.ParseDuration(get("SHOP_UNPAID_EXPIRY", "30m")); err != nil || c.UnpaidExpiry < time.Minute || c.UnpaidExpiry > 720*time.Hour {
+		errs = append(errs, fmt.Errorf("SHOP_UNPAID_EXPIRY: want a duration from 1m to 720h, such as 30m"))
 	}
 	if c.SecureCookies, err = strconv.ParseBool(get("SHOP_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_SECURE_COOKIES: want true or false"))

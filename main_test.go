@@ -111,6 +111,7 @@ func TestInvalidConfigIsReportedAtStartup(t *testing.T) {
 		{"short secret", map[string]string{"SECRET_KEY": "short"}, "SECRET_KEY"},
 		{"bad log level", map[string]string{"SHOP_LOG_LEVEL": "loud"}, "SHOP_LOG_LEVEL"},
 		{"bad pool", map[string]string{"SHOP_DB_MAX_CONNS": "-3"}, "SHOP_DB_MAX_CONNS"},
+		{"bad unpaid expiry", map[string]string{"SHOP_UNPAID_EXPIRY": "10s"}, "SHOP_UNPAID_EXPIRY"},
 		{"bad database scheme", map[string]string{"DATABASE_URL": "oracle://x", "SECRET_KEY": strings.Repeat("k", 40)}, "unsupported scheme"},
 	}
 	for _, tt := range tests {

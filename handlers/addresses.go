@@ -89,7 +89,7 @@ func validEmail(s string) bool {
 // marked, and a form that the page script sends to the JSON endpoints.
 func (h *Handlers) AddressesPage(c *gin.Context) {
 	u := currentUser(c)
-	list, err := h.Store.Addresses(c.Request.Context(), u.ID)
+	list, def, err := h.Store.AddressBook(c.Request.Context(), u.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -100,7 +100,7 @@ func (h *Handlers) AddressesPage(c *gin.Context) {
 		v.Addresses = append(v.Addresses, templates.AddressView{
 			ID: a.ID, Title: a.Title, Receiver: a.Receiver, Province: a.Province, City: a.City,
 			District: a.District, Place: a.Place, Mobile: a.Mobile, Tel: a.Tel, Email: a.Email,
-			IsDefault: u.DefaultAddressID != nil && *u.DefaultAddressID == a.ID,
+			IsDefault: def != nil && *def == a.ID,
 		})
 	}
 	h.render(c, http.StatusOK, templates.Addresses(v))

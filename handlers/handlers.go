@@ -28,6 +28,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/meiduo/shop/carts"
+	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/templates"
 )
@@ -45,13 +46,20 @@ type Deps struct {
 	// SecureCookies marks cookies Secure (set when served over TLS).
 	SecureCookies bool
 	Now           func() time.Time
+	// UserCacheTTL is how long a loaded user is reused across requests;
+	// 0 means 2 seconds, negative turns the cache off.
+	UserCacheTTL time.Duration
 	// Limits caps login failures and sign-ups; zero fields take the defaults.
 	Limits Limits
+	// Seckill runs the flash sales; SeckillLimits caps buy attempts.
+	Seckill       *seckill.Engine
+	SeckillLimits SeckillLimits
 }
 
 // Handlers serves every route. Build it with New.
 type Handlers struct {
 	Deps
+	users *userCache
 }
 
 // New checks deps and returns the handlers.
@@ -65,6 +73,8 @@ func New(d Deps) (*Handlers, error) {
 		return nil, errors.New("handlers: Sessions is required")
 	case d.Limiter == nil:
 		return nil, errors.New("handlers: Limiter is required")
+	case d.Seckill == nil:
+		return nil, errors.New("handlers: Seckill is required")
 	case len(d.CookieKey) < 32:
 		return nil, errors.New("handlers: CookieKey must be at least 32 bytes")
 	}
@@ -75,10 +85,14 @@ func New(d Deps) (*Handlers, error) {
 		d.Now = time.Now
 	}
 	d.Limits = d.Limits.withDefaults()
+	d.SeckillLimits = d.SeckillLimits.withDefaults()
 	if d.Orders == nil {
 		d.Orders = models.NewOrders(d.Store, models.StrategyOptimistic)
 	}
-	return &Handlers{Deps: d}, nil
+	if d.UserCacheTTL == 0 {
+		d.UserCacheTTL = 2 * time.Second
+	}
+	return &Handlers{Deps: d, users: newUserCache(d.UserCacheTTL, 100_000)}, nil
 }
 
 // Context keys set by the middleware in this package.
@@ -239,7 +253,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 	if status >= 500 {
 		h.Log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
-	if status == http.StatusTooManyRequests {
+	if status == http.StatusTooManyRequests && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")
 	}
 	if wantsJSON(c) {

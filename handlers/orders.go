@@ -80,12 +80,12 @@ func (h *Handlers) OrderSettlement(c *gin.Context) {
 			v.Lines = append(v.Lines, lv)
 		}
 		v.Payable = v.Goods.Add(v.Freight)
-		addrs, err := h.Store.Addresses(ctx, u.ID)
+		addrs, def, err := h.Store.AddressBook(ctx, u.ID)
 		if err != nil {
 			h.fail(c, err)
 			return
 		}
-		v.Addresses = addressChoices(addrs, u.DefaultAddressID)
+		v.Addresses = addressChoices(addrs, def)
 	}
 	// The token is good for one order: a page from the cache would carry
 	// a spent one.

@@ -39,7 +39,7 @@ func (h *Handlers) Authenticate(c *gin.Context) {
 	uid, _ := s.Values["uid"].(int64)
 	exp, _ := s.Values["exp"].(int64)
 	if uid != 0 && h.Now().Unix() < exp {
-		u, err := h.Store.UserByID(c.Request.Context(), uid)
+		u, err := h.users.get(c.Request.Context(), uid, h.Store.UserByID)
 		if err == nil && u.IsActive && s.Values["auth"] == authHash(u) {
 			c.Set(ctxUser, u)
 		}
@@ -57,6 +57,7 @@ func currentUser(c *gin.Context) *models.User {
 // startSession logs u in on a fresh session: values of the old session are
 // dropped, so a session fixed before login is worth nothing after it.
 func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) error {
+	h.users.evict(u.ID)
 	s := h.session(c)
 	s.Values = map[any]any{}
 	life := browserFor
@@ -74,6 +75,9 @@ func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) e
 
 // endSession logs out: the cookie is deleted.
 func (h *Handlers) endSession(c *gin.Context) error {
+	if u := currentUser(c); u != nil {
+		h.users.evict(u.ID)
+	}
 	s := h.session(c)
 	s.Values = map[any]any{}
 	s.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies}

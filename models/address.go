@@ -180,3 +180,18 @@ func (s *Store) withUserLocked(ctx context.Context, uid int64, fn func(tx *gorm.
 	}, opts)
 	return translate(err)
 }
+
+// AddressBook returns the user's live addresses, oldest first, and the id
+// of the default one (nil when there is none), both read now.
+func (s *Store) AddressBook(ctx context.Context, uid int64) ([]Address, *int64, error) {
+	list, err := s.Addresses(ctx, uid)
+	if err != nil {
+		return nil, nil, err
+	}
+	var u struct{ DefaultAddressID *int64 }
+	err = s.db.WithContext(ctx).Model(&User{}).Select("default_address_id").Where("id = ?", uid).Take(&u).Error
+	if err != nil {
+		return nil, nil, fmt.Errorf("default address of user %d: %w", uid, translate(err))
+	}
+	return list, u.DefaultAddressID, nil
+}

@@ -12,12 +12,15 @@ import (
 // Snapshot while nothing is being sold, run the buyers, then call
 // CheckInvariants with what the buyers were told.
 
-// Snapshot is the stock and sales of every SKU, the sales of every SPU and
-// the ids of the orders that exist, at one moment.
+// Snapshot is the stock and sales of every SKU, the sales of every SPU,
+// the ids of the orders that exist and of those canceled, and the last
+// stock ledger entry, at one moment.
 type Snapshot struct {
-	SKUs   map[int64]SKUState
-	SPUs   map[int64]int // sales
-	Orders map[string]bool
+	SKUs     map[int64]SKUState
+	SPUs     map[int64]int // sales
+	Orders   map[string]bool
+	Canceled map[string]bool
+	Ledger   int64 // the id of the last ledger entry
 }
 
 // SKUState is a SKU's counters in a Snapshot.
@@ -50,7 +53,7 @@ func (v Violation) String() string { return v.Rule + ": " + v.Detail }
 // TakeSnapshot reads the counters the invariants compare.
 func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	db := s.db.WithContext(ctx)
-	snap := &Snapshot{SKUs: map[int64]SKUState{}, SPUs: map[int64]int{}, Orders: map[string]bool{}}
+	snap := &Snapshot{SKUs: map[int64]SKUState{}, SPUs: map[int64]int{}, Orders: map[string]bool{}, Canceled: map[string]bool{}}
 	var skus []struct {
 		ID    int64
 		SPUID int64 `gorm:"column:spu_id"`
@@ -73,12 +76,21 @@ func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 	for _, p := range spus {
 		snap.SPUs[p.ID] = p.Sales
 	}
-	var ids []string
-	if err := db.Model(&Order{}).Pluck("order_id", &ids).Error; err != nil {
+	var orders []struct {
+		OrderID string
+		Status  int
+	}
+	if err := db.Model(&Order{}).Select("order_id", "status").Find(&orders).Error; err != nil {
 		return nil, fmt.Errorf("snapshot orders: %w", err)
 	}
-	for _, id := range ids {
-		snap.Orders[id] = true
+	for _, o := range orders {
+		snap.Orders[o.OrderID] = true
+		if o.Status == StatusCanceled {
+			snap.Canceled[o.OrderID] = true
+		}
+	}
+	if err := db.Model(&LedgerEntry{}).Select("COALESCE(MAX(id), 0)").Scan(&snap.Ledger).Error; err != nil {
+		return nil, fmt.Errorf("snapshot stock ledger: %w", err)
 	}
 	return snap, nil
 }
@@ -86,15 +98,20 @@ func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
 // CheckInvariants compares the database now with before and with what the
 // buyers were told, and returns every invariant that does not hold:
 //   - stock >= 0 for every SKU;
-//   - for every SKU, the stock lost = the sum of the counts of the order
-//     lines made since before = the sales gained;
+//   - for every SKU, the sales gained = the units ordered since before
+//     (the counts of the new orders' lines) minus the units returned by
+//     the orders canceled since before (new or old); and the stock lost =
+//     that, minus the stock moved by other means meanwhile (the ledger's
+//     adjustments and flash-sale moves since before);
 //   - for every SPU, the sales gained = the sum of its SKUs' sales gained;
 //   - every new order has lines, total_count = the sum of their counts and
 //     total_amount = the sum of count × price + freight;
 //   - the new orders are exactly the orders answered with code 0;
 //   - no undersell: every buyer told "insufficient stock" wanted more of
-//     some SKU than is left now (stock only falls during a run, so it was
-//     short when they were told).
+//     some SKU than is left now (when no stock came back to that SKU
+//     during the run, stock only fell, so it was short when they were
+//     told; a SKU that got stock back cannot be judged from the end state
+//     and counts as short).
 //
 // It must run after the buyers are done.
 func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outcome) ([]Violation, error) {
@@ -119,8 +136,41 @@ func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outc
 		return nil, err
 	}
 
+	var canceled []string
+	for id := range after.Canceled {
+		if !before.Canceled[id] && before.Orders[id] {
+			canceled = append(canceled, id)
+		}
+	}
+	sort.Strings(canceled)
+	old, err := s.ordersWithLines(ctx, canceled)
+	if err != nil {
+		return nil, err
+	}
+	returned := map[int64]int{}
+	for _, o := range old {
+		for _, l := range o.Lines {
+			returned[l.SKUID] += l.Count
+		}
+	}
+	moved, err := s.movedSince(ctx, before.Ledger)
+	if err != nil {
+		return nil, err
+	}
+
+	// Flash-sale orders took no stock: it left the SKU when the sale opened
+	// (a move in the ledger).
+	flash, err := s.flashUnits(ctx, newIDs)
+	if err != nil {
+		return nil, err
+	}
 	sold := map[int64]int{}
 	for _, o := range orders {
+		if o.Status == StatusCanceled {
+			for _, l := range o.Lines {
+				returned[l.SKUID] += l.Count
+			}
+		}
 		count, amount := 0, decimal.Zero
 		for _, l := range o.Lines {
 			sold[l.SKUID] += l.Count
@@ -150,14 +200,16 @@ func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outc
 		if now.Stock < 0 {
 			add("stock >= 0", "sku %d has stock %d", id, now.Stock)
 		}
+		net := sold[id] - returned[id]
 		was, ok := before.SKUs[id]
 		if !ok {
-			was = SKUState{SPUID: now.SPUID, Stock: now.Stock + sold[id], Sales: now.Sales - sold[id]}
+			was = SKUState{SPUID: now.SPUID, Stock: now.Stock + net - flash[id] - moved[id], Sales: now.Sales - net}
 		}
 		lost, gained := was.Stock-now.Stock, now.Sales-was.Sales
-		if lost != sold[id] || gained != sold[id] {
-			add("stock lost = units ordered = sales gained", "sku %d: stock %d -> %d (lost %d), ordered %d, sales %d -> %d (gained %d)",
-				id, was.Stock, now.Stock, lost, sold[id], was.Sales, now.Sales, gained)
+		if lost != net-flash[id]-moved[id] || gained != net {
+			add("stock lost = units ordered - returned - moved; sales gained = units ordered - returned",
+				"sku %d: stock %d -> %d (lost %d), ordered %d, returned %d, moved %d, sales %d -> %d (gained %d)",
+				id, was.Stock, now.Stock, lost, sold[id], returned[id], moved[id], was.Sales, now.Sales, gained)
 		}
 		spuGained[now.SPUID] += gained
 	}
@@ -201,7 +253,7 @@ func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outc
 	for i, wanted := range seen.Short {
 		short := false
 		for id, n := range wanted {
-			if after.SKUs[id].Stock < n {
+			if after.SKUs[id].Stock < n || returned[id] > 0 || moved[id] != 0 {
 				short = true
 			}
 		}
@@ -240,6 +292,26 @@ func (s *Store) ordersWithLines(ctx context.Context, ids []string) ([]Order, err
 		}
 		out = append(out, chunk...)
 		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// movedSince sums, per SKU, the ledger's deltas after entry id that are
+// neither sales nor cancellations: adjustments, flash-sale moves, the
+// first stock of new SKUs.
+func (s *Store) movedSince(ctx context.Context, id int64) (map[int64]int, error) {
+	var rows []struct {
+		SKUID int64 `gorm:"column:sku_id"`
+		Total int
+	}
+	err := s.db.WithContext(ctx).Model(&LedgerEntry{}).Select("sku_id, SUM(delta) AS total").
+		Where("id > ? AND reason NOT IN ?", id, []string{ReasonSale, ReasonCancel}).Group("sku_id").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("stock moved since ledger entry %d: %w", id, err)
+	}
+	out := make(map[int64]int, len(rows))
+	for _, r := range rows {
+		out[r.SKUID] = r.Total
 	}
 	return out, nil
 }

@@ -478,7 +478,7 @@ func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
 	if err := insertOrder(tx, head, lines, !linesLater); err != nil {
 		return nil, err
 	}
-	folded, err := o.takeStock(tx, p)
+	folded, sales, err := o.takeStock(tx, p, head.OrderID)
 	if err != nil {
 		return nil, err
 	}
@@ -486,6 +486,11 @@ func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
 		if err := tx.Create(&lines).Error; err != nil {
 			return nil, fmt.Errorf("insert lines of order %s: %w", head.OrderID, err)
 		}
+	}
+	// The sale entries that takeStock did not write itself (all but
+	// PostgreSQL's), in one statement.
+	if err := recordStock(tx, sales...); err != nil {
+		return nil, fmt.Errorf("order %s: %w", head.OrderID, err)
 	}
 	if !folded {
 		for _, sp := range p.spus {
@@ -520,44 +525,103 @@ func insertOrder(tx *gorm.DB, h orderRow, lines []OrderLine, withLines bool) err
 // the SPU's sales, which PostgreSQL does in the last SKU's statement when
 // the order has one SPU: one round trip less while the hot rows are
 // locked. (Its SPU row is still locked after its SKU rows.)
-func (o *Orders) takeStock(tx *gorm.DB, p *plan) (folded bool, err error) {
+//
+// Every line is a ReasonSale entry in the stock ledger. PostgreSQL writes
+// it in the statement that updates the stock; on the other dialects
+// takeStock returns the entries, with their stock after, for the caller to
+// write in the same transaction.
+func (o *Orders) takeStock(tx *gorm.DB, p *plan, orderID string) (folded bool, sales []LedgerEntry, err error) {
 	fold := func(i int) *spuSale {
 		if o.store.dialect == migrations.Postgres && len(p.spus) == 1 && i == len(p.lines)-1 {
 			return &p.spus[0]
 		}
 		return nil
 	}
+	u := skuWriter{tx: tx, dialect: o.store.dialect, uid: p.req.UserID, orderID: orderID,
+		now: time.Now().UTC().Truncate(time.Microsecond)}
 	switch o.strategy {
 	case StrategyPessimistic:
-		err = o.takeLocked(tx, p.lines, fold)
+		err = o.takeLocked(&u, p.lines, fold)
 	case StrategyOptimistic:
 		for i, l := range p.lines {
-			if err = takeCAS(tx, l, fold(i)); err != nil {
+			if err = takeCAS(&u, l, fold(i)); err != nil {
 				break
 			}
 		}
 	default: // conditional, and the queue worker, which is alone anyway
 		for i, l := range p.lines {
-			if err = takeConditional(tx, l, fold(i)); err != nil {
+			if err = takeConditional(&u, l, fold(i)); err != nil {
 				break
 			}
 		}
 	}
-	return err == nil && fold(len(p.lines)-1) != nil, err
+	return err == nil && fold(len(p.lines)-1) != nil, u.pending, err
 }
 
-// updateSKU runs UPDATE tb_sku SET set WHERE where and returns the rows it
-// changed. With spu (PostgreSQL only), the same statement adds the SPU's
-// sales once the SKU row is updated. The SQL is written out, not built
-// from a struct, which would skip zero values (a stock of 0).
-func updateSKU(tx *gorm.DB, set, where string, args []any, spu *spuSale) (int64, error) {
+// skuWriter updates the SKUs of one order and keeps the sale entries of
+// the stock ledger that are still to be written.
+type skuWriter struct {
+	tx      *gorm.DB
+	dialect migrations.Dialect
+	uid     int64
+	orderID string
+	now     time.Time
+	pending []LedgerEntry
+}
+
+// update runs UPDATE tb_sku SET set WHERE where for the line that takes n
+// units of sku, and reports whether it matched the row. after is the
+// stock after the update when the caller knows it (optimistic: what it
+// saw minus n; pessimistic: the locked read minus n), or -1: then it is
+// read back, with RETURNING on SQLite and a read of the row this
+// transaction now holds locked on MySQL.
+//
+// On PostgreSQL the same statement also writes the sale's ledger entry
+// (RETURNING gives the stock after) and, with spu, adds the SPU's sales,
+// all in one round trip while the hot row is locked; on the others the
+// entry is kept in pending. The SQL is written out, not built from a
+// struct, which would skip zero values (a stock of 0).
+func (u *skuWriter) update(sku int64, n int, set, where string, args []any, after int, spu *spuSale) (bool, error) {
 	q := "UPDATE tb_sku SET " + set + " WHERE " + where
-	if spu != nil {
-		q = "WITH k AS (" + q + " RETURNING spu_id) UPDATE tb_spu SET sales = sales + ? FROM k WHERE tb_spu.id = k.spu_id"
-		args = append(args, spu.count)
+	switch {
+	case u.dialect == migrations.Postgres:
+		q = "WITH k AS (" + q + " RETURNING id, spu_id, stock)" +
+			", l AS (INSERT INTO tb_stock_ledger (create_time, sku_id, delta, stock_after, reason, user_id, order_id, note)" +
+			" SELECT ?, k.id, ?, k.stock, ?, ?, ?, '' FROM k)"
+		args = append(args, u.now, -n, ReasonSale, u.uid, u.orderID)
+		if spu != nil {
+			q += ", s AS (UPDATE tb_spu SET sales = sales + ? FROM k WHERE tb_spu.id = k.spu_id)"
+			args = append(args, spu.count)
+		}
+		var got []int
+		if err := u.tx.Raw(q+" SELECT stock FROM k", args...).Scan(&got).Error; err != nil {
+			return false, err
+		}
+		return len(got) == 1, nil
+	case after < 0 && u.dialect == migrations.SQLite:
+		var got []int
+		if err := u.tx.Raw(q+" RETURNING stock", args...).Scan(&got).Error; err != nil {
+			return false, err
+		}
+		if len(got) != 1 {
+			return false, nil
+		}
+		after = got[0]
+	default:
+		res := u.tx.Exec(q, args...)
+		if res.Error != nil || res.RowsAffected != 1 {
+			return false, res.Error
+		}
+		if after < 0 {
+			if err := u.tx.Raw("SELECT stock FROM tb_sku WHERE id = ?", sku).Scan(&after).Error; err != nil {
+				return false, err
+			}
+		}
 	}
-	res := tx.Exec(q, args...)
-	return res.RowsAffected, res.Error
+	uid, oid := u.uid, u.orderID
+	u.pending = append(u.pending, LedgerEntry{CreateTime: u.now, SKUID: sku, Delta: -n, StockAfter: after,
+		Reason: ReasonSale, UserID: &uid, OrderID: &oid})
+	return true, nil
 }
 
 // skuNow is a SKU's stock as the transaction reads it.
@@ -584,18 +648,23 @@ func readSKU(tx *gorm.DB, id int64) (skuNow, error) {
 // only where the stock is still what was read, and read again if not. The
 // first try uses what prepare read, saving a read when nobody else is
 // buying. fn may run more than once.
-func takeCAS(tx *gorm.DB, l BillLine, spu *spuSale) error {
+func takeCAS(u *skuWriter, l BillLine, spu *spuSale) error {
+	tx := u.tx
 	seen := skuNow{ID: l.SKU.ID, Stock: l.SKU.Stock, Sales: l.SKU.Sales, IsLaunched: true}
 	for {
 		if seen.Stock < l.Count {
 			return &StockError{SKUID: l.SKU.ID, Name: l.SKU.Name, Wanted: l.Count, Left: seen.Stock}
 		}
-		n, err := updateSKU(tx, "stock = ?, sales = ?", "id = ? AND stock = ? AND is_launched = ?",
-			[]any{seen.Stock - l.Count, seen.Sales + l.Count, seen.ID, seen.Stock, true}, spu)
+		// Both counters are compared: a cancel (stock back, sales back)
+		// and an adjustment (stock only) in between could bring the stock
+		// back to what was seen with the sales changed, and writing
+		// seen.Sales + n would lose that change.
+		done, err := u.update(seen.ID, l.Count, "stock = ?, sales = ?", "id = ? AND stock = ? AND sales = ? AND is_launched = ?",
+			[]any{seen.Stock - l.Count, seen.Sales + l.Count, seen.ID, seen.Stock, seen.Sales, true}, seen.Stock-l.Count, spu)
 		if err != nil {
 			return fmt.Errorf("update sku %d: %w", seen.ID, err)
 		}
-		if n == 1 {
+		if done {
 			return nil
 		}
 		if err := tx.Statement.Context.Err(); err != nil {
@@ -611,14 +680,15 @@ func takeCAS(tx *gorm.DB, l BillLine, spu *spuSale) error {
 // enough stock is left. When it matches nothing, a read tells short stock
 // from a withdrawn SKU. fn may run more than once (if stock came back
 // between the update and the read).
-func takeConditional(tx *gorm.DB, l BillLine, spu *spuSale) error {
+func takeConditional(u *skuWriter, l BillLine, spu *spuSale) error {
+	tx := u.tx
 	for {
-		n, err := updateSKU(tx, "stock = stock - ?, sales = sales + ?", "id = ? AND stock >= ? AND is_launched = ?",
-			[]any{l.Count, l.Count, l.SKU.ID, l.Count, true}, spu)
+		done, err := u.update(l.SKU.ID, l.Count, "stock = stock - ?, sales = sales + ?", "id = ? AND stock >= ? AND is_launched = ?",
+			[]any{l.Count, l.Count, l.SKU.ID, l.Count, true}, -1, spu)
 		if err != nil {
 			return fmt.Errorf("update sku %d: %w", l.SKU.ID, err)
 		}
-		if n == 1 {
+		if done {
 			return nil
 		}
 		now, err := readSKU(tx, l.SKU.ID)
@@ -645,7 +715,8 @@ func takeConditional(tx *gorm.DB, l BillLine, spu *spuSale) error {
 // FOR UPDATE would also wait for the key-share lock that another buyer's
 // order line holds on the SKU (the foreign key check), while that buyer
 // waits for this one's row lock, a deadlock on every pair of buyers.
-func (o *Orders) takeLocked(tx *gorm.DB, lines []BillLine, fold func(int) *spuSale) error {
+func (o *Orders) takeLocked(u *skuWriter, lines []BillLine, fold func(int) *spuSale) error {
+	tx := u.tx
 	ids := make([]int64, len(lines))
 	for i, l := range lines {
 		ids[i] = l.SKU.ID
@@ -675,7 +746,7 @@ func (o *Orders) takeLocked(tx *gorm.DB, lines []BillLine, fold func(int) *spuSa
 	}
 	for i, l := range lines {
 		r := byID[l.SKU.ID]
-		if _, err := updateSKU(tx, "stock = ?, sales = ?", "id = ?", []any{r.Stock - l.Count, r.Sales + l.Count, r.ID}, fold(i)); err != nil {
+		if _, err := u.update(r.ID, l.Count, "stock = ?, sales = ?", "id = ?", []any{r.Stock - l.Count, r.Sales + l.Count, r.ID}, r.Stock-l.Count, fold(i)); err != nil {
 			return fmt.Errorf("update sku %d: %w", r.ID, err)
 		}
 	}

@@ -33,6 +33,7 @@ var (
 	ErrTooMany       = errors.New("limit reached")
 	ErrBadCredential = errors.New("wrong username or password")
 	ErrBusy          = errors.New("too much contention, try again")
+	ErrWrongStatus   = errors.New("not allowed in the order's status")
 )
 
 // Store is the database. Build it with Open.

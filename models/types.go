@@ -86,6 +86,9 @@ type SKU struct {
 	Comments     int
 	IsLaunched   bool
 	DefaultImage string
+	// LowStockThreshold: the SKU is low on stock at or below it. The
+	// default tag lets a Create that leaves it 0 take the column's default.
+	LowStockThreshold int `gorm:"default:5"`
 }
 
 func (SKU) TableName() string { return "tb_sku" }

@@ -26,6 +26,17 @@ type Config struct {
 
 // New returns the shop's whole HTTP handler.
 func New(h *handlers.Handlers, cfg Config) http.Handler {
+	return withCSRF(routes(h, cfg), h, cfg)
+}
+
+// Routes lists every route New serves, so that tests can walk them (every
+// /admin/ route must refuse non-staff users, say).
+func Routes(h *handlers.Handlers, cfg Config) gin.RoutesInfo {
+	return routes(h, cfg).Routes()
+}
+
+// routes is the gin engine with every route, before the CSRF check.
+func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.RedirectTrailingSlash = true
@@ -77,13 +88,37 @@ func New(h *handlers.Handlers, cfg Config) http.Handler {
 	page.GET("/orders/info/:page/", h.OrderList)
 
 	// Flash sale.
+	app.GET("/seckill/:sku_id/", h.SeckillPage)
+	api.POST("/seckill/:sku_id/", h.SeckillBuy)
+	api.GET("/seckill/result/:order_id/", h.SeckillResult)
+	admin.GET("/seckill/", h.AdminSeckill)
+	admin.POST("/seckill/", h.AdminSeckillOpen)
+	admin.POST("/seckill/:id/close/", h.AdminSeckillClose)
 
 	// Admin.
-	_ = admin
+	admin.GET("/", h.AdminDashboard)
+	admin.GET("/skus/", h.AdminSKUs)
+	admin.GET("/skus/new/", h.AdminNewSKU)
+	admin.POST("/skus/new/", h.AdminCreateSKU)
+	admin.GET("/skus/:id/", h.AdminSKU)
+	admin.POST("/skus/:id/", h.AdminUpdateSKU)
+	admin.POST("/skus/:id/launch/", h.AdminLaunchSKU)
+	admin.POST("/skus/:id/stock/", h.AdminAdjustStock)
+	admin.GET("/spus/", h.AdminSPUs)
+	admin.GET("/spus/new/", h.AdminNewSPU)
+	admin.POST("/spus/new/", h.AdminCreateSPU)
+	admin.GET("/spus/:id/", h.AdminSPU)
+	admin.POST("/spus/:id/", h.AdminUpdateSPU)
+	admin.GET("/stock/low/", h.AdminLowStock)
+	admin.GET("/ledger/", h.AdminLedger)
+	admin.GET("/orders/", h.AdminOrders)
+	admin.GET("/orders/:order_id/", h.AdminOrder)
+	admin.POST("/orders/:order_id/cancel/", h.AdminCancelOrder)
+	admin.POST("/orders/:order_id/ship/", h.AdminShipOrder)
+	admin.POST("/orders/:order_id/complete/", h.AdminCompleteOrder)
 
 	r.NoRoute(h.Language, h.Authenticate, h.NotFound)
-
-	return withCSRF(r, h, cfg)
+	return r
 }
 
 // withCSRF checks the CSRF token on every unsafe request before gin sees

@@ -35,6 +35,9 @@ type Config struct {
 	Count     int           // units per order
 	RunID     string        // makes usernames unique across runs
 	Log       io.Writer     // progress; nil for none
+	// Timed brackets the timed phase (after sign-up), e.g. to profile it:
+	// it is called with true when the load starts and false when it ends.
+	Timed func(running bool)
 }
 
 // Rejection is an order refused for insufficient stock.
@@ -134,6 +137,10 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	stop, cancel := context.WithTimeout(ctx, cfg.Duration)
 	defer cancel()
 	fmt.Fprintf(logw, "running for up to %s...\n", cfg.Duration)
+	if cfg.Timed != nil {
+		cfg.Timed(true)
+		defer cfg.Timed(false)
+	}
 	start := time.Now()
 	if cfg.Rate > 0 {
 		st.openLoop(ctx, stop, buyers)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/handlers"
+	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/web"
 )
 
@@ -45,7 +46,12 @@ func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Dep
 	t.Helper()
 	key := func() []byte { b := make([]byte, 32); rand.Read(b); return b }
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	engine, err := seckill.New(seckill.Config{Redis: rdb, DB: db.Store, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	deps := handlers.Deps{
+		Seckill:   engine,
 		Store:     db.Store,
 		Carts:     carts.New(rdb),
 		Sessions:  sessions.NewCookieStore(key(), key()),

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/meiduo/shop/internal/testenv"
+	"github.com/meiduo/shop/models"
+)
+
+// End-to-end tests: the real server on the embedded default (a SQLite
+// file, the in-process Redis, the demo catalog) on a free port, driven by
+// Debian's Chromium, headless, through chromedp. They check what a person
+// sees: texts, counts and totals. Screenshots of the key pages go to
+// test-output/screenshots/.
+//
+// Without Chromium they skip, unless SHOP_REQUIRE_BROWSER is set (CI sets
+// it), in which case they fail.
+
+// Demo SKUs (models/demo.go), by id.
+const (
+	demoIPhone     = 1  // Apple iPhone 15 128GB 黑色, ¥5999.00, stock 120
+	demoIPhonePink = 3  // Apple iPhone 15 128GB 粉色, ¥5999.00, stock 3
+	demoEdifier    = 22 // 漫步者 EDIFIER M230 象牙白, ¥399.00
+)
+
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// browserShop is the running shop and one headless browser.
+type browserShop struct {
+	base    string
+	store   *models.Store // the same SQLite file, for fixtures and checks
+	browser context.Context
+	shots   string
+}
+
+func startBrowserShop(t *testing.T) *browserShop {
+	t.Helper()
+	chrome := chromiumPath()
+	if chrome == "" {
+		if os.Getenv("SHOP_REQUIRE_BROWSER") != "" {
+			t.Fatal("SHOP_REQUIRE_BROWSER is set but Chromium is not installed (apt-get install chromium)")
+		}
+		t.Skip("browser tests skipped: Chromium is not installed (apt-get install chromium to run them)")
+	}
+	dir := t.TempDir()
+	dbURL := "sqlite:///" + filepath.Join(dir, "shop.db")
+	getenv := env(map[string]string{"DATABASE_URL": dbURL, "SHOP_DATA_DIR": dir, "SHOP_LOG_LEVEL": "warn"})
+	var out lockedBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := run(ctx, []string{"createsuperuser", "--username", "boss01", "--password", "boss-pass-123"}, getenv, &out, &out); err != nil {
+		t.Fatalf("createsuperuser: %v\n%s", err, out.String())
+	}
+	addr := freeAddr(t)
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"runserver", addr}, getenv, &out, &out) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("runserver: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("server output:\n%s", out.String())
+		}
+	})
+	base := "http://" + addr
+	for i := 0; ; i++ {
+		res, err := http.Get(base + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if i == 200 {
+			t.Fatalf("the server did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	st, err := models.Open(context.Background(), dbURL, models.Options{MaxOpenConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.WindowSize(1280, 900),
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	if err := chromedp.Run(browser); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	t.Cleanup(func() { cancelBrowser(); cancelAlloc() })
+	shots := filepath.Join("test-output", "screenshots")
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return &browserShop{base: base, store: st, browser: browser, shots: shots}
+}
+
+// tab opens a tab with no cookies (the flows run one after the other), in
+// Chinese, that accepts confirm() dialogs. Every step must finish within
+// the tab's timeout.
+func (b *browserShop) tab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.browser)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	chromedp.ListenTarget(ctx, func(ev any) {
+		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			go chromedp.Run(ctx, page.HandleJavaScriptDialog(true))
+		}
+	})
+	b.do(t, ctx, network.ClearBrowserCookies(), chromedp.Navigate(b.base+"/lang/?to=zh&next=/"), chromedp.WaitVisible(`[data-testid="user-links"]`))
+	return ctx
+}
+
+func (b *browserShop) do(t *testing.T, ctx context.Context, actions ...chromedp.Action) {
+	t.Helper()
+	if err := chromedp.Run(ctx, actions...); err != nil {
+		var url string
+		_ = chromedp.Run(ctx, chromedp.Location(&url))
+		b.shot(t, ctx, "failure-"+strings.ReplaceAll(t.Name(), "/", "-"))
+		t.Fatalf("on %s: %v", url, err)
+	}
+}
+
+// shot writes a full-page PNG screenshot.
+func (b *browserShop) shot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		t.Logf("screenshot %s: %v", name, err)
+	}
+}
+
+func (b *browserShop) open(path, waitFor string) chromedp.Tasks {
+	return chromedp.Tasks{chromedp.Navigate(b.base + path), chromedp.WaitVisible(waitFor)}
+}
+
+// text is the trimmed text of the first element matching sel.
+func (b *browserShop) text(t *testing.T, ctx context.Context, sel string) string {
+	t.Helper()
+	var s string
+	b.do(t, ctx, chromedp.WaitReady(sel), chromedp.Text(sel, &s))
+	return strings.TrimSpace(s)
+}
+
+// count is how many elements match sel now.
+func (b *browserShop) count(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	var n int
+	b.do(t, ctx, chromedp.Evaluate(fmt.Sprintf("document.querySelectorAll(%q).length", sel), &n))
+	return n
+}
+
+// waitText waits until the first element matching sel shows want (on the
+// current page: after a form post, wait for the new page's element first).
+func waitText(sel, want string) chromedp.Action {
+	var ok bool
+	return chromedp.Poll(fmt.Sprintf(`(() => { const e = document.querySelector(%q); return !!e && e.offsetParent !== null && e.textContent.includes(%q); })()`, sel, want),
+		&ok, chromedp.WithPollingInterval(50*time.Millisecond))
+}
+
+func (b *browserShop) check(t *testing.T, what, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: the page shows %q, want %q", what, got, want)
+	}
+}
+
+// noSideScroll checks that the page fits a narrow screen: nothing makes
+// the whole page scroll sideways (wide tables scroll inside themselves).
+func (b *browserShop) noSideScroll(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var widths []int
+	b.do(t, ctx, chromedp.Evaluate(`[document.documentElement.scrollWidth, window.innerWidth]`, &widths))
+	if widths[0] > widths[1] {
+		t.Errorf("%s at %dpx: the page is %dpx wide and scrolls sideways", name, widths[1], widths[0])
+	}
+}
+
+// login logs in with the keyboard alone: type, Tab, type, Enter.
+func (b *browserShop) login(t *testing.T, ctx context.Context, username, password string) {
+	t.Helper()
+	b.do(t, ctx, b.open("/login/", `#f-username`),
+		chromedp.Focus(`#f-username`), chromedp.KeyEvent(username), chromedp.KeyEvent("\t"), chromedp.KeyEvent(password), chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(`[data-testid="hello"]`))
+	b.check(t, "greeting after login", b.text(t, ctx, `[data-testid="hello"]`), "欢迎您，"+username)
+}
+
+// addToCart adds count of a SKU from its page.
+func (b *browserShop) addToCart(t *testing.T, ctx context.Context, sku int64) {
+	t.Helper()
+	b.do(t, ctx, b.open("/detail/"+strconv.FormatInt(sku, 10)+"/", `[data-testid="add-to-cart"]`),
+		chromedp.Click(`[data-testid="add-to-cart"]`), waitText(`[data-testid="cart-message"]`, "已加入购物车"))
+}
+
+func TestBrowser(t *testing.T) {
+	b := startBrowserShop(t)
+	ctx := context.Background()
+	order := models.NewOrders(b.store, models.StrategyOptimistic)
+
+	t.Run("shopper registers, browses, searches, orders", func(t *testing.T) {
+		tab := b.tab(t)
+		b.do(t, tab, b.open("/register/", `#f-username`),
+			chromedp.SendKeys(`#f-username`, "shopper01"), chromedp.SendKeys(`#f-password`, "shop-pass-123"),
+			chromedp.SendKeys(`#f-password2`, "shop-pass-123"), chromedp.SendKeys(`#f-mobile`, "13912345678"),
+			chromedp.Click(`#f-allow`), chromedp.Click(`[data-testid="register-submit"]`),
+			chromedp.WaitVisible(`[data-testid="hello"]`), chromedp.WaitVisible(`[data-testid="sku-card"]`))
+		b.check(t, "greeting", b.text(t, tab, `[data-testid="hello"]`), "欢迎您，shopper01")
+		b.shot(t, tab, "home")
+
+		b.do(t, tab, b.open("/list/1/1/", `[data-testid="sku-card"]`))
+		if n := b.count(t, tab, `[data-testid="sku-card"]`); n < 2 {
+			t.Errorf("the phones list shows %d products", n)
+		}
+		b.do(t, tab, b.open("/detail/1/", `[data-testid="detail"]`))
+		b.check(t, "detail price", b.text(t, tab, `[data-testid="detail"] [data-testid="price"]`), "¥5999.00")
+		b.shot(t, tab, "detail")
+		b.addToCart(t, tab, demoIPhone)
+
+		b.do(t, tab, chromedp.SendKeys(`[data-testid="search-input"]`, "AirPods\r"), chromedp.WaitVisible(`[data-testid="total"]`))
+		if n := b.count(t, tab, `[data-testid="sku-card"]`); n != 1 {
+			t.Fatalf("search AirPods shows %d products, want 1", n)
+		}
+		b.shot(t, tab, "search")
+		b.do(t, tab, chromedp.Click(`[data-testid="sku-card"] a`), chromedp.WaitVisible(`[data-testid="add-to-cart"]`),
+			chromedp.Click(`[data-testid="add-to-cart"]`), waitText(`[data-testid="cart-message"]`, "已加入购物车"))
+
+		b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`))
+		if n := b.count(t, tab, `[data-testid="cart-line"]`); n != 2 {
+			t.Fatalf("the cart shows %d lines, want 2", n)
+		}
+		b.do(t, tab, chromedp.Click(`[data-testid="cart-line"][data-sku-id="1"] [data-testid="line-plus"]`),
+			waitText(`[data-testid="cart-total-amount"]`, "¥13897.00"))
+		b.check(t, "cart count", b.text(t, tab, `[data-testid="cart-total-count"]`), "3")
+		b.shot(t, tab, "cart")
+
+		// The first address, then the settlement page.
+		b.do(t, tab, b.open("/addresses/", `#f-receiver`),
+			chromedp.SendKeys(`#f-receiver`, "张三"), chromedp.SendKeys(`#f-mobile`, "13800138000"),
+			chromedp.SendKeys(`#f-province`, "北京市"), chromedp.SendKeys(`#f-city`, "北京市"),
+			chromedp.SendKeys(`#f-district`, "海淀区"), chromedp.SendKeys(`#f-place`, "中关村大街 1 号"),
+			chromedp.Click(`[data-testid="address-save"]`), chromedp.WaitVisible(`[data-testid="address"]`))
+		b.do(t, tab, b.open("/orders/settlement/", `[data-testid="commit-order"]`))
+		b.check(t, "settlement count", b.text(t, tab, `[data-testid="total-count"]`), "共 3 件")
+		b.check(t, "settlement payable", b.text(t, tab, `[data-testid="payable"]`), "¥13907.00")
+		b.shot(t, tab, "settlement")
+		b.do(t, tab, chromedp.Click(`[data-testid="commit-order"]`), chromedp.WaitVisible(`[data-testid="order-success"]`))
+		b.check(t, "paid amount", b.text(t, tab, `[data-testid="order-amount"]`), "¥13907.00")
+		id := b.text(t, tab, `[data-testid="order-id"]`)
+		b.shot(t, tab, "order-success")
+
+		b.do(t, tab, chromedp.Click(`[data-testid="my-orders"]`), chromedp.WaitVisible(`[data-testid="order"]`))
+		b.check(t, "my latest order", b.text(t, tab, `[data-testid="order-id"]`), id)
+		b.check(t, "its total", b.text(t, tab, `[data-testid="order-total"]`), "¥13907.00")
+		b.check(t, "its status", b.text(t, tab, `[data-testid="order-status"]`), "待发货")
+		b.shot(t, tab, "my-orders")
+
+		b.do(t, tab, chromedp.EmulateViewport(390, 844), b.open("/carts/", `[data-testid="cart-page"]`))
+		b.noSideScroll(t, tab, "cart")
+		b.shot(t, tab, "cart-phone")
+	})
+
+	t.Run("anonymous cart merged at login", func(t *testing.T) {
+		testenv.CreateUser(t, b.store, "merger01")
+		tab := b.tab(t)
+		b.addToCart(t, tab, demoEdifier)
+		b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`))
+		b.check(t, "anonymous cart", b.text(t, tab, `[data-testid="line-name"]`), "漫步者 EDIFIER M230 蓝牙音箱 象牙白")
+		b.login(t, tab, "merger01", testenv.Password)
+		b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`))
+		b.check(t, "cart after login", b.text(t, tab, `[data-testid="cart-line"][data-sku-id="22"] [data-testid="line-name"]`), "漫步者 EDIFIER M230 蓝牙音箱 象牙白")
+		b.check(t, "cart badge", b.text(t, tab, `[data-testid="cart-count"]`), "1")
+	})
+
+	t.Run("out of stock at commit is shown", func(t *testing.T) {
+		u := testenv.CreateUser(t, b.store, "late0001")
+		testenv.CreateAddress(t, b.store, u.ID)
+		tab := b.tab(t)
+		b.login(t, tab, "late0001", testenv.Password)
+		b.addToCart(t, tab, demoIPhonePink)
+		b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`), chromedp.Click(`[data-testid="line-plus"]`),
+			waitText(`[data-testid="cart-total-count"]`, "2"))
+		b.do(t, tab, b.open("/orders/settlement/", `[data-testid="commit-order"]`))
+		// Someone else buys two of the three while this buyer looks at the page.
+		other := testenv.CreateUser(t, b.store, "early001")
+		addr := testenv.CreateAddress(t, b.store, other.ID)
+		if _, err := order.PlaceOrder(ctx, models.PlaceRequest{UserID: other.ID, AddressID: addr.ID, PayMethod: models.PayCash,
+			Items: []models.Item{{SKUID: demoIPhonePink, Count: 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		b.do(t, tab, chromedp.Click(`[data-testid="commit-order"]`), waitText(`[data-testid="commit-error"]`, "库存不足"))
+		b.check(t, "commit error", b.text(t, tab, `[data-testid="commit-error"]`), "商品「Apple iPhone 15 128GB 粉色」库存不足")
+		b.shot(t, tab, "out-of-stock")
+	})
+
+	t.Run("staff adjust stock, see the ledger, cancel an order", func(t *testing.T) {
+		buyer := testenv.CreateUser(t, b.store, "buyer0001")
+		addr := testenv.CreateAddress(t, b.store, buyer.ID)
+		placed, err := order.PlaceOrder(ctx, models.PlaceRequest{UserID: buyer.ID, AddressID: addr.ID, PayMethod: models.PayOnline,
+			Items: []models.Item{{SKUID: demoEdifier, Count: 3}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab := b.tab(t)
+		b.login(t, tab, "boss01", "boss-pass-123")
+		b.do(t, tab, b.open("/admin/", `[data-testid="stat-orders"]`))
+		b.shot(t, tab, "admin-dashboard")
+		sku := "/admin/skus/" + strconv.Itoa(demoEdifier) + "/"
+		b.do(t, tab, b.open(sku, `[data-testid="stock-now"]`))
+		before, _ := strconv.Atoi(b.text(t, tab, `[data-testid="stock-now"]`))
+		b.do(t, tab, chromedp.SendKeys(`[data-testid="adjust-delta"]`, "5"), chromedp.SendKeys(`[data-testid="adjust-note"]`, "到货入库"),
+			chromedp.Click(`[data-testid="adjust-submit"]`), chromedp.WaitVisible(`[data-testid="flash"]`))
+		b.check(t, "flash", b.text(t, tab, `[data-testid="flash"]`), fmt.Sprintf("库存已调整，当前库存 %d", before+5))
+		b.check(t, "stock", b.text(t, tab, `[data-testid="stock-now"]`), strconv.Itoa(before+5))
+		b.check(t, "ledger delta", b.text(t, tab, `[data-testid="ledger-row"] [data-testid="ledger-delta"]`), "+5")
+		b.check(t, "ledger after", b.text(t, tab, `[data-testid="ledger-row"] [data-testid="ledger-after"]`), strconv.Itoa(before+5))
+		b.check(t, "ledger reason", b.text(t, tab, `[data-testid="ledger-row"] [data-testid="ledger-reason"]`), "人工调整")
+		b.check(t, "ledger who", b.text(t, tab, `[data-testid="ledger-row"] [data-testid="ledger-who"]`), "boss01")
+		b.shot(t, tab, "admin-sku")
+
+		b.do(t, tab, b.open("/admin/orders/?status=1&user=buyer0001", `[data-testid="order-link"]`),
+			chromedp.Click(`[data-testid="order-link"]`), chromedp.WaitVisible(`[data-testid="order-cancel"]`))
+		b.check(t, "order id", b.text(t, tab, `[data-testid="order-detail"] h1, h1.page-title`), "订单 "+placed.OrderID)
+		b.check(t, "order total", b.text(t, tab, `[data-testid="order-total"]`), "¥1207.00")
+		b.do(t, tab, chromedp.Click(`[data-testid="order-cancel"]`), chromedp.WaitVisible(`[data-testid="flash"]`))
+		b.check(t, "flash", b.text(t, tab, `[data-testid="flash"]`), "订单已取消，库存已退回")
+		b.check(t, "status after cancel", b.text(t, tab, `[data-testid="order-status"]`), "已取消")
+		if n := b.count(t, tab, `[data-testid="order-cancel"]`); n != 0 {
+			t.Errorf("a canceled order still offers to cancel")
+		}
+		b.shot(t, tab, "admin-order-canceled")
+		b.do(t, tab, b.open(sku, `[data-testid="stock-now"]`))
+		b.check(t, "stock after the cancel", b.text(t, tab, `[data-testid="stock-now"]`), strconv.Itoa(before+8))
+		b.check(t, "ledger reason", b.text(t, tab, `[data-testid="ledger-row"] [data-testid="ledger-reason"]`), "取消退回")
+
+		b.do(t, tab, chromedp.EmulateViewport(390, 844), b.open("/admin/orders/", `[data-testid="order-table"]`))
+		b.noSideScroll(t, tab, "admin orders")
+		b.shot(t, tab, "admin-orders-phone")
+	})
+
+	t.Run("a shopper is refused the admin", func(t *testing.T) {
+		testenv.CreateUser(t, b.store, "nosy0001")
+		tab := b.tab(t)
+		b.login(t, tab, "nosy0001", testenv.Password)
+		b.do(t, tab, b.open("/admin/", `[data-testid="error-page"]`))
+		b.check(t, "refusal", b.text(t, tab, `[data-testid="error-message"]`), "没有权限访问")
+		b.check(t, "status", b.text(t, tab, `[data-testid="error-page"] h1`), "403")
+		b.shot(t, tab, "admin-refused")
+	})
+
+	if bad, err := b.store.LedgerMismatches(ctx); err != nil || len(bad) > 0 {
+		t.Errorf("stock != ledger for %v (%v)", bad, err)
+	}
+}

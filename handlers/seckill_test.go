@@ -1,0 +1,165 @@
+package handlers_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/meiduo/shop/internal/testenv"
+	"github.com/meiduo/shop/models"
+)
+
+// The flash sale over HTTP: staff open it from the admin page, a shopper
+// sees it, buys (one order however many requests at once), polls the
+// result until the order is created and sees it among their orders; staff
+// close it.
+func TestSeckillHTTP(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			shop := testenv.NewShop(t, db)
+			workers, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); shop.Handlers.Seckill.Run(workers) }()
+			t.Cleanup(func() { stop(); <-done })
+
+			skus, err := db.Store.CreateBenchSKUs(ctx, "http", 1, 50, decimal.RequireFromString("10.00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sku := skus[0]
+			staff, err := db.Store.CreateUser(ctx, models.NewUser{Username: "staffer", Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			admin := shop.NewClient(t)
+			admin.Login(t, staff.Username, testenv.Password)
+
+			res := admin.Do(http.MethodPost, "/admin/seckill/", url.Values{"sku_id": {fmt.Sprint(sku)}, "stock": {"100"}, "price": {"1.00"}})
+			if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, `data-testid="seckill-problem"`) {
+				t.Errorf("open more than the stock: status %d, want 400 with the problem shown", res.Status)
+			}
+			res = admin.Do(http.MethodPost, "/admin/seckill/", url.Values{"sku_id": {fmt.Sprint(sku)}, "stock": {"5"}, "price": {"1.00"}})
+			if res.Status != http.StatusFound {
+				t.Fatalf("open a sale: status %d\n%.1500s", res.Status, res.Body)
+			}
+			page := admin.Get("/admin/seckill/")
+			if page.Status != http.StatusOK || strings.Count(page.Body, `data-testid="sale"`) != 1 {
+				t.Fatalf("admin page: status %d, want one sale listed", page.Status)
+			}
+			sale, err := db.Store.LiveSale(ctx, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			buyer := testenv.CreateUser(t, db.Store, "buyer1")
+			addr := testenv.CreateAddress(t, db.Store, buyer.ID)
+			other := testenv.CreateUser(t, db.Store, "buyer2")
+			otherAddr := testenv.CreateAddress(t, db.Store, other.ID)
+			c := shop.NewClient(t)
+			if res := c.Do(http.MethodPost, fmt.Sprintf("/seckill/%d/", sku), map[string]any{"address_id": addr.ID}); res.Status != http.StatusUnauthorized && res.Status != http.StatusForbidden {
+				t.Errorf("anonymous buy: status %d, want 401 (or 403 without a CSRF token)", res.Status)
+			}
+			c.Login(t, buyer.Username, testenv.Password)
+			res = c.Get(fmt.Sprintf("/seckill/%d/", sku))
+			if res.Status != http.StatusOK || !strings.Contains(res.Body, `data-testid="seckill-buy"`) || !strings.Contains(res.Body, `data-phase="live"`) {
+				t.Fatalf("sale page: status %d, want a live buy button\n%.2000s", res.Status, res.Body)
+			}
+
+			buyPath := fmt.Sprintf("/seckill/%d/", sku)
+			cases := []struct {
+				name       string
+				body       any
+				wantStatus int
+				wantCode   int
+			}{
+				{"malformed", `{"address_id":`, http.StatusBadRequest, 400},
+				{"no address", map[string]any{}, http.StatusBadRequest, 400},
+				{"someone else's address", map[string]any{"address_id": otherAddr.ID}, http.StatusOK, 400},
+			}
+			for _, tc := range cases {
+				res := c.Do(http.MethodPost, buyPath, tc.body)
+				if res.Status != tc.wantStatus || res.Code(t) != tc.wantCode {
+					t.Errorf("%s: status %d code %d, want %d and %d", tc.name, res.Status, res.Code(t), tc.wantStatus, tc.wantCode)
+				}
+			}
+
+			var mu sync.Mutex
+			var orders []string
+			statuses := map[string]int{}
+			var wg sync.WaitGroup
+			for range 50 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					res := c.Do(http.MethodPost, buyPath, map[string]any{"address_id": addr.ID})
+					m := res.JSON(t)
+					mu.Lock()
+					defer mu.Unlock()
+					statuses[fmt.Sprintf("%d/%v", res.Status, m["code"])]++
+					if res.Status == http.StatusOK && m["code"] == float64(0) {
+						orders = append(orders, m["order_id"].(string))
+						if m["status"] != "queued" {
+							t.Errorf("status %v, want queued", m["status"])
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if len(orders) != 1 {
+				t.Fatalf("50 requests at once: %d orders, want 1 (answers %v)", len(orders), statuses)
+			}
+			for k := range statuses {
+				if k != "200/0" && k != "200/400" && k != "429/429" {
+					t.Errorf("unexpected answer %s", k)
+				}
+			}
+			resultPath := "/seckill/result/" + orders[0] + "/"
+			for {
+				res := c.Get(resultPath)
+				st := res.JSON(t)["status"]
+				if st == "created" {
+					break
+				}
+				if st != "queued" {
+					t.Fatalf("result: %s", res.Body)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if res := c.Get("/orders/info/1/"); !strings.Contains(res.Body, orders[0]) {
+				t.Errorf("the order is not on the user's orders page")
+			}
+			c2 := shop.NewClient(t)
+			c2.Login(t, other.Username, testenv.Password)
+			if got := c2.Get(resultPath); got.Status != http.StatusNotFound {
+				t.Errorf("someone else's result: status %d, want 404", got.Status)
+			}
+
+			res = admin.Do(http.MethodPost, fmt.Sprintf("/admin/seckill/%d/close/", sale.ID), url.Values{})
+			if res.Status != http.StatusFound {
+				t.Fatalf("close: status %d\n%.1000s", res.Status, res.Body)
+			}
+			k, err := db.Store.SKUByID(ctx, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Stock != 49 || k.Sales != 1 {
+				t.Errorf("sku after close: stock %d, sales %d; want 49 and 1", k.Stock, k.Sales)
+			}
+			res = c2.Do(http.MethodPost, buyPath, map[string]any{"address_id": otherAddr.ID})
+			if res.Code(t) != 400 || !strings.Contains(res.JSON(t)["errmsg"].(string), "结束") {
+				t.Errorf("buy after close: %s", res.Body)
+			}
+			if res := c.Get(fmt.Sprintf("/seckill/%d/", sku)); !strings.Contains(res.Body, `data-phase="ended"`) {
+				t.Errorf("sale page after close is not ended")
+			}
+		})
+	}
+}

@@ -1,0 +1,73 @@
+package templates
+
+import (
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Phases of a flash sale as its page shows it.
+const (
+	SalePhaseUpcoming = "upcoming"
+	SalePhaseLive     = "live"
+	SalePhaseSoldOut  = "soldout"
+	SalePhaseEnded    = "ended"
+)
+
+// SeckillView is a flash sale's page (/seckill/<sku_id>/).
+type SeckillView struct {
+	Page
+	SKU       Card // Price is the everyday price
+	SalePrice decimal.Decimal
+	Total     int // units the sale opened with
+	Left      int // units left now
+	PerUser   int
+	Start     time.Time
+	End       time.Time
+	Now       time.Time // the server's clock, so the countdown ignores the browser's
+	Phase     string    // one of the SalePhase constants
+	Addresses []AddressChoice
+}
+
+// Live reports whether the buy button is enabled.
+func (v SeckillView) Live() bool { return v.Phase == SalePhaseLive }
+
+// SaleForm is the staff form that opens a sale, as typed.
+type SaleForm struct {
+	SKUID, Stock, Price, PerUser, Start, End string
+}
+
+// SaleRow is a sale in the staff list.
+type SaleRow struct {
+	ID      int64
+	SKUID   int64
+	SKUName string
+	Price   decimal.Decimal
+	Stock   int
+	PerUser int
+	Start   time.Time
+	End     time.Time
+	Open    bool
+	InRedis bool
+	Sold    int           // Redis's count while open; the orders once closed
+	Queued  int           // accepted buys not yet in the database
+	Oldest  time.Duration // how long the oldest of them has waited
+}
+
+// SeckillAdminView is the staff page of flash sales (/admin/seckill/).
+type SeckillAdminView struct {
+	Page
+	Sales   []SaleRow
+	Form    SaleForm
+	Problem string // why the form was refused
+	Notice  string // what the last action did
+}
+
+// saleTime shows a time in the shop's zone, UTC+8.
+func saleTime(t time.Time) string {
+	return t.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04")
+}
+
+func unixMilli(t time.Time) string { return i64(t.UnixMilli()) }
+
+func lagText(d time.Duration) string { return d.Round(time.Millisecond).String() }
