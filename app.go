@@ -11,7 +11,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/gorilla/sessions"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/meiduo/shop/carts"
@@ -62,7 +61,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, fmt.Errorf("connect to Redis at %s: %w", a.redisName, err)
 	}
-	a.Orders = models.NewOrders(st, cfg.Strategy)
+	a.Orders = models.NewOrdersWith(st, models.OrdersConfig{Strategy: cfg.Strategy, Concurrency: cfg.CommitSlots})
 	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st, Strategy: cfg.SeckillStrategy, Log: log}); err != nil {
 		a.Close()
 		return nil, err
@@ -122,8 +121,7 @@ func (a *app) prepare(ctx context.Context, cfg config, out io.Writer) error {
 
 // handlers builds the HTTP handlers with their dependencies.
 func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
-	cs := sessions.NewCookieStore(cfg.subkey("session hash"), cfg.subkey("session block"))
-	cs.MaxAge(14 * 24 * 3600)
+	cs := handlers.NewSessionStore(cfg.subkey("session hash"), cfg.subkey("session block"), 14*24*3600)
 	return handlers.New(handlers.Deps{
 		Store:    a.Store,
 		Carts:    carts.New(a.Redis),

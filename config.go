@@ -33,6 +33,7 @@ type config struct {
 	Demo          string // auto, on, off
 	Proxies       []string
 	RegisterRate  int           // sign-ups per client IP per hour
+	CommitSlots   int           // commit transactions at once; 0: the model default
 	UnpaidExpiry  time.Duration // unpaid online orders are canceled after this
 	// The flash sale: how Redis decides a buy, and buy attempts allowed
 	// per user and per client IP each second.
@@ -53,6 +54,7 @@ var envVars = [][2]string{
 	{"SHOP_DB_MAX_CONNS", "database pool size (default 4 on SQLite, 16 otherwise)"},
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
 	{"SHOP_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs allowed to set X-Forwarded-For (default none)"},
+	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: CPU count + 1); more wait their turn"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
 	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
@@ -96,6 +98,9 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 			errs = append(errs, fmt.Errorf("SHOP_DB_MAX_CONNS: want a number from 1 to 1000, got %q", v))
 		}
 		c.DBMaxConns = n
+	}
+	if c.CommitSlots, err = strconv.Atoi(get("SHOP_COMMIT_CONCURRENCY", "0")); err != nil || c.CommitSlots < 0 || c.CommitSlots > 1000 {
+		errs = append(errs, fmt.Errorf("SHOP_COMMIT_CONCURRENCY: want a number from 1 to 1000"))
 	}
 	if c.RegisterRate, err = strconv.Atoi(get("SHOP_REGISTER_PER_HOUR", "20")); err != nil || c.RegisterRate < 1 {
 		errs = append(errs, fmt.Errorf("SHOP_REGISTER_PER_HOUR: want a positive number"))

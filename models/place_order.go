@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -483,8 +484,8 @@ func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
 		return nil, err
 	}
 	if linesLater {
-		if err := tx.Create(&lines).Error; err != nil {
-			return nil, fmt.Errorf("insert lines of order %s: %w", head.OrderID, err)
+		if err := insertLines(tx, head.OrderID, lines); err != nil {
+			return nil, err
 		}
 	}
 	// The sale entries that takeStock did not write itself (all but
@@ -506,16 +507,43 @@ func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
 // insertOrder inserts the order header, and its lines too if withLines.
 // Returns errIDTaken if the header collides on a unique index.
 func insertOrder(tx *gorm.DB, h orderRow, lines []OrderLine, withLines bool) error {
-	if err := tx.Create(&h).Error; err != nil {
+	// Plain INSERTs rather than tx.Create: this runs for every order, and
+	// GORM's reflective create cost an eighth of the commit's CPU.
+	err := tx.Exec(`INSERT INTO tb_order_info (order_id, create_time, update_time, user_id, address_id,
+		total_count, total_amount, freight, pay_method, status, commit_token) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		h.OrderID, h.CreateTime, h.UpdateTime, h.UserID, h.AddressID,
+		h.TotalCount, h.TotalAmount, h.Freight, h.PayMethod, h.Status, h.CommitToken).Error
+	if err != nil {
 		if errors.Is(translate(err), ErrDuplicate) {
 			return errIDTaken
 		}
 		return fmt.Errorf("insert order %s: %w", h.OrderID, err)
 	}
 	if withLines {
-		if err := tx.Create(&lines).Error; err != nil {
-			return fmt.Errorf("insert lines of order %s: %w", h.OrderID, err)
+		return insertLines(tx, h.OrderID, lines)
+	}
+	return nil
+}
+
+// insertLines inserts an order's lines in one statement.
+func insertLines(tx *gorm.DB, orderID string, lines []OrderLine) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO tb_order_goods (create_time, update_time, order_id, sku_id, count, price,
+		comment, score, is_anonymous, is_commented) VALUES `)
+	args := make([]any, 0, 10*len(lines))
+	for i, l := range lines {
+		if i > 0 {
+			q.WriteString(",")
 		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, l.CreateTime, l.UpdateTime, l.OrderID, l.SKUID, l.Count, l.Price,
+			l.Comment, l.Score, l.IsAnonymous, l.IsCommented)
+	}
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
+		return fmt.Errorf("insert lines of order %s: %w", orderID, err)
 	}
 	return nil
 }

@@ -15,7 +15,6 @@ import (
 	"testing"
 
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/gorilla/sessions"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/meiduo/shop/carts"
@@ -54,7 +53,7 @@ func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Dep
 		Seckill:   engine,
 		Store:     db.Store,
 		Carts:     carts.New(rdb),
-		Sessions:  sessions.NewCookieStore(key(), key()),
+		Sessions:  handlers.NewSessionStore(key(), key(), 14*24*3600),
 		Limiter:   redis_rate.NewLimiter(rdb),
 		Log:       log,
 		CookieKey: key(),
