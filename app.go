@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -137,6 +138,7 @@ func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
 		Log:           a.log,
 		CookieKey:     cfg.subkey("cookie cart"),
 		SecureCookies: cfg.SecureCookies,
+		MediaDir:      filepath.Join(cfg.DataDir, "media"),
 	})
 }
 

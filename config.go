@@ -50,7 +50,7 @@ var envVars = [][2]string{
 	{"SECRET_KEY", "signs sessions, CSRF tokens and cookie carts (32+ characters); unset: a development key kept in SHOP_DATA_DIR"},
 	{"SHOP_STOCK_STRATEGY", "optimistic (default), conditional, pessimistic or queue"},
 	{"SHOP_LOG_LEVEL", "debug, info (default), warn or error"},
-	{"SHOP_DATA_DIR", "where the development secret key is kept (default .)"},
+	{"SHOP_DATA_DIR", "where the development secret key and uploaded images (media/) are kept (default .)"},
 	{"SHOP_DB_MAX_CONNS", "database pool size (default 4 on SQLite, 16 otherwise)"},
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
 	{"SHOP_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs allowed to set X-Forwarded-For (default none)"},

@@ -169,6 +169,7 @@ func (h *Handlers) DeleteAddress(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.addresses.evict(addressKey{currentUser(c).ID, id})
 	ok(c, gin.H{"errmsg": templates.T(lang(c), "addr.deleted")})
 }
 

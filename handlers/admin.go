@@ -280,7 +280,7 @@ func (h *Handlers) skuForm(c *gin.Context, status int, id int64, form templates.
 			h.fail(c, err)
 			return
 		}
-		v.Stock, v.Sales, v.Launched = k.Stock, k.Sales, k.IsLaunched
+		v.Stock, v.Sales, v.Launched, v.Image = k.Stock, k.Sales, k.IsLaunched, k.DefaultImage
 		rows, _, err := h.Store.Ledger(ctx, models.LedgerFilter{SKUID: id}, 1)
 		if err != nil {
 			h.fail(c, err)

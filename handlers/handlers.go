@@ -54,13 +54,21 @@ type Deps struct {
 	// Seckill runs the flash sales; SeckillLimits caps buy attempts.
 	Seckill       *seckill.Engine
 	SeckillLimits SeckillLimits
+	// MediaDir keeps uploaded images, served at /media/<name>. It is
+	// created on the first upload.
+	MediaDir string
 }
 
 // Handlers serves every route. Build it with New.
 type Handlers struct {
 	Deps
-	users *userCache
+	users *ttlCache[int64, *models.User]
+	// addresses remembers which address ids belong to which user, for the
+	// flash sale's buy path.
+	addresses *ttlCache[addressKey, bool]
 }
+
+type addressKey struct{ uid, id int64 }
 
 // New checks deps and returns the handlers.
 func New(d Deps) (*Handlers, error) {
@@ -77,6 +85,8 @@ func New(d Deps) (*Handlers, error) {
 		return nil, errors.New("handlers: Seckill is required")
 	case len(d.CookieKey) < 32:
 		return nil, errors.New("handlers: CookieKey must be at least 32 bytes")
+	case d.MediaDir == "":
+		return nil, errors.New("handlers: MediaDir is required")
 	}
 	if d.Log == nil {
 		d.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -92,7 +102,11 @@ func New(d Deps) (*Handlers, error) {
 	if d.UserCacheTTL == 0 {
 		d.UserCacheTTL = 2 * time.Second
 	}
-	return &Handlers{Deps: d, users: newUserCache(d.UserCacheTTL, 100_000)}, nil
+	return &Handlers{
+		Deps:      d,
+		users:     newTTLCache[int64, *models.User](d.UserCacheTTL, 100_000),
+		addresses: newTTLCache[addressKey, bool](d.UserCacheTTL, 100_000),
+	}, nil
 }
 
 // Context keys set by the middleware in this package.

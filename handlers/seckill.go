@@ -97,11 +97,13 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		}
 	}
 	addressID := int64(*body.AddressID)
-	if _, err := h.Store.AddressOf(ctx, u.ID, addressID); err != nil {
-		if errors.Is(err, models.ErrNotFound) {
-			err = reject("order.address_invalid")
-		}
+	owned, err := h.addresses.get(ctx, addressKey{u.ID, addressID}, h.addressOwned)
+	if err != nil {
 		h.fail(c, err)
+		return
+	}
+	if !owned {
+		h.fail(c, reject("order.address_invalid"))
 		return
 	}
 	oid, err := h.Seckill.Buy(ctx, sku, u.ID, addressID)
@@ -382,4 +384,13 @@ func (h *Handlers) AdminSeckillClose(c *gin.Context) {
 		return
 	}
 	c.Redirect(http.StatusFound, "/admin/seckill/?done=closed")
+}
+
+// addressOwned reports whether the address is the user's and not deleted.
+func (h *Handlers) addressOwned(ctx context.Context, k addressKey) (bool, error) {
+	_, err := h.Store.AddressOf(ctx, k.uid, k.id)
+	if errors.Is(err, models.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }

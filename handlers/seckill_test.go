@@ -142,6 +142,19 @@ func TestSeckillHTTP(t *testing.T) {
 				t.Errorf("someone else's result: status %d, want 404", got.Status)
 			}
 
+			// A buy caches that the address is buyer2's; deleting it must
+			// end that at once.
+			if res := c2.Do(http.MethodPost, buyPath, map[string]any{"address_id": otherAddr.ID}); res.Code(t) != 0 {
+				t.Fatalf("buyer2's buy: %s", res.Body)
+			}
+			if res := c2.Do(http.MethodDelete, fmt.Sprintf("/addresses/%d/", otherAddr.ID), map[string]any{}); res.Code(t) != 0 {
+				t.Fatalf("delete buyer2's address: %s", res.Body)
+			}
+			res = c2.Do(http.MethodPost, buyPath, map[string]any{"address_id": otherAddr.ID})
+			if res.Code(t) != 400 || !strings.Contains(res.JSON(t)["errmsg"].(string), "地址") {
+				t.Errorf("buy with a deleted address: %s, want the address refused", res.Body)
+			}
+
 			res = admin.Do(http.MethodPost, fmt.Sprintf("/admin/seckill/%d/close/", sale.ID), url.Values{})
 			if res.Status != http.StatusFound {
 				t.Fatalf("close: status %d\n%.1000s", res.Status, res.Body)
@@ -150,10 +163,10 @@ func TestSeckillHTTP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if k.Stock != 49 || k.Sales != 1 {
-				t.Errorf("sku after close: stock %d, sales %d; want 49 and 1", k.Stock, k.Sales)
+			if k.Stock != 48 || k.Sales != 2 {
+				t.Errorf("sku after close: stock %d, sales %d; want 48 and 2", k.Stock, k.Sales)
 			}
-			res = c2.Do(http.MethodPost, buyPath, map[string]any{"address_id": otherAddr.ID})
+			res = c.Do(http.MethodPost, buyPath, map[string]any{"address_id": addr.ID})
 			if res.Code(t) != 400 || !strings.Contains(res.JSON(t)["errmsg"].(string), "结束") {
 				t.Errorf("buy after close: %s", res.Body)
 			}

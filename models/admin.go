@@ -148,6 +148,24 @@ func (s *Store) SetLaunched(ctx context.Context, id int64, launched bool) error 
 	return nil
 }
 
+// SetSKUImage points a SKU's default_image at path (an uploaded file's
+// URL path, say). Returns ErrInvalid for a path longer than MaxImageLen,
+// ErrNotFound.
+func (s *Store) SetSKUImage(ctx context.Context, id int64, path string) error {
+	if len(path) > MaxImageLen {
+		return fmt.Errorf("sku %d: %w: image longer than %d characters", id, ErrInvalid, MaxImageLen)
+	}
+	res := s.db.WithContext(ctx).Model(&SKU{}).Where("id = ?", id).
+		Updates(map[string]any{"default_image": path, "update_time": s.db.NowFunc()})
+	if res.Error == nil && res.RowsAffected == 0 {
+		res.Error = ErrNotFound
+	}
+	if res.Error != nil {
+		return fmt.Errorf("set the image of sku %d: %w", id, res.Error)
+	}
+	return nil
+}
+
 // SetLowStockThreshold sets the stock at or below which a SKU is low.
 // Returns ErrInvalid for a negative threshold, ErrNotFound.
 func (s *Store) SetLowStockThreshold(ctx context.Context, id int64, threshold int) error {

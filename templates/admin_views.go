@@ -95,6 +95,7 @@ type AdminSKUView struct {
 	Sales    int
 	Launched bool
 	Ledger   []LedgerRowView
+	Image    string // default_image as saved, not as typed in Form
 }
 
 // AdminSPURow is an SPU in the admin list.

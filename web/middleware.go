@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -62,9 +63,19 @@ func staticCache(c *gin.Context) {
 }
 
 // limitBody refuses bodies over max bytes with 413 before anything reads
-// them (the CSRF check parses forms), and caps chunked bodies too.
-func limitBody(max int64, next http.Handler) http.Handler {
+// them (the CSRF check parses forms), and caps chunked bodies too. A
+// multipart POST to a path matching a pattern in uploads may send up to
+// that pattern's limit instead.
+func limitBody(max int64, uploads map[string]int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		max := max
+		if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+			for pattern, n := range uploads {
+				if ok, _ := path.Match(pattern, r.URL.Path); ok {
+					max = n
+				}
+			}
+		}
 		if r.ContentLength > max {
 			if strings.Contains(r.Header.Get("Content-Type"), "json") {
 				w.Header().Set("Content-Type", "application/json")

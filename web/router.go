@@ -48,6 +48,7 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 
 	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
 	r.GET("/healthz", h.Health)
+	r.GET("/media/:name", h.Media)
 
 	app := r.Group("/", h.Language, h.Authenticate)
 	page := app.Group("/", h.LoginRequiredPage)
@@ -104,6 +105,7 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	admin.POST("/skus/:id/", h.AdminUpdateSKU)
 	admin.POST("/skus/:id/launch/", h.AdminLaunchSKU)
 	admin.POST("/skus/:id/stock/", h.AdminAdjustStock)
+	admin.POST("/skus/:id/image/", h.AdminUploadSKUImage) // in uploads
 	admin.GET("/spus/", h.AdminSPUs)
 	admin.GET("/spus/new/", h.AdminNewSPU)
 	admin.POST("/spus/new/", h.AdminCreateSPU)
@@ -119,6 +121,13 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 
 	r.NoRoute(h.Language, h.Authenticate, h.NotFound)
 	return r
+}
+
+// uploads are the routes that take a file, as path.Match patterns, with
+// the body each may send (a multipart POST only); every other body is
+// held to Config.MaxBody.
+var uploads = map[string]int64{
+	"/admin/skus/*/image/": handlers.MaxImageBytes + 64<<10,
 }
 
 // withCSRF checks the CSRF token on every unsafe request before gin sees
@@ -143,7 +152,7 @@ func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler 
 	if max == 0 {
 		max = 16 << 10
 	}
-	return limitBody(max, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return limitBody(max, uploads, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// gorilla/csrf v1.7.3 assumes TLS and refuses a plain-HTTP POST
 		// that carries an Origin header (which browsers send) unless the
 		// request is marked as plaintext.

@@ -57,6 +57,7 @@ func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Dep
 		Limiter:   redis_rate.NewLimiter(rdb),
 		Log:       log,
 		CookieKey: key(),
+		MediaDir:  t.TempDir(),
 	}
 	if edit != nil {
 		edit(&deps)

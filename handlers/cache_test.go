@@ -8,14 +8,14 @@ import (
 	"github.com/meiduo/shop/models"
 )
 
-func TestUserCache(t *testing.T) {
+func TestTTLCache(t *testing.T) {
 	loads := 0
 	load := func(_ context.Context, id int64) (*models.User, error) {
 		loads++
 		return &models.User{ID: id}, nil
 	}
 	ctx := context.Background()
-	uc := newUserCache(time.Hour, 3)
+	uc := newTTLCache[int64, *models.User](time.Hour, 3)
 	for i := 0; i < 5; i++ {
 		if u, _ := uc.get(ctx, 7, load); u.ID != 7 {
 			t.Fatalf("got user %d, want 7", u.ID)
@@ -32,11 +32,11 @@ func TestUserCache(t *testing.T) {
 	for id := int64(1); id <= 10; id++ {
 		uc.get(ctx, id, load)
 	}
-	if n := len(uc.users); n > 3 {
+	if n := len(uc.entries); n > 3 {
 		t.Errorf("cache holds %d users, want at most 3", n)
 	}
 
-	off := newUserCache(-1, 3)
+	off := newTTLCache[int64, *models.User](-1, 3)
 	loads = 0
 	off.get(ctx, 1, load)
 	off.get(ctx, 1, load)

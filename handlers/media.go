@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Uploaded images: staff upload a SKU's picture, kept in MediaDir under a
+// random name and served read-only at /media/<name>.
+
+// MaxImageBytes is the largest image staff may upload. The router lets
+// the upload route's body grow to this plus room for the form around it.
+const MaxImageBytes = 2 << 20
+
+// imageTypes are the accepted types, as http.DetectContentType names
+// them, with the extension a stored file gets. SVG is not among them: it
+// can carry script.
+var imageTypes = map[string]string{
+	"image/png":  ".png",
+	"image/jpeg": ".jpg",
+	"image/webp": ".webp",
+	"image/gif":  ".gif",
+}
+
+// mediaName is a name saveImage gives; nothing else in MediaDir (temp
+// files, say) is ever served.
+var mediaName = regexp.MustCompile(`^[0-9a-f]{32}\.(png|jpg|webp|gif)$`)
+
+var mediaTypes = map[string]string{".png": "image/png", ".jpg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
+
+// Media serves an uploaded image. Names are random and never reused, so
+// browsers may keep them.
+func (h *Handlers) Media(c *gin.Context) {
+	name := c.Param("name")
+	if !mediaName.MatchString(name) {
+		h.NotFound(c)
+		return
+	}
+	f, err := os.Open(filepath.Join(h.MediaDir, name))
+	if errors.Is(err, os.ErrNotExist) {
+		h.NotFound(c)
+		return
+	}
+	if err != nil {
+		h.fail(c, fmt.Errorf("open media %s: %w", name, err))
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		h.NotFound(c)
+		return
+	}
+	c.Header("Content-Type", mediaTypes[filepath.Ext(name)])
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(c.Writer, c.Request, name, st.ModTime(), f)
+}
+
+// AdminUploadSKUImage stores the uploaded form file "image" and makes it
+// the SKU's default image. The type is read from the content, never from
+// the name or the client's header. A refused upload changes nothing.
+func (h *Handlers) AdminUploadSKUImage(c *gin.Context) {
+	id, err := idParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := h.Store.SKUByID(ctx, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	to := "/admin/skus/" + strconv.FormatInt(id, 10) + "/"
+	fh, err := c.FormFile("image")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		h.fail(c, err)
+		return
+	case err != nil:
+		h.back(c, to, "admin.flash.image_missing", true)
+		return
+	case fh.Size > MaxImageBytes:
+		h.back(c, to, "admin.flash.image_too_large", true)
+		return
+	}
+	f, err := fh.Open()
+	if err != nil {
+		h.fail(c, fmt.Errorf("open the upload: %w", err))
+		return
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxImageBytes+1))
+	f.Close()
+	if err != nil {
+		h.fail(c, fmt.Errorf("read the upload: %w", err))
+		return
+	}
+	ext, ok := imageTypes[http.DetectContentType(data)]
+	switch {
+	case len(data) == 0:
+		h.back(c, to, "admin.flash.image_missing", true)
+		return
+	case len(data) > MaxImageBytes:
+		h.back(c, to, "admin.flash.image_too_large", true)
+		return
+	case !ok:
+		h.back(c, to, "admin.flash.image_type", true)
+		return
+	}
+	name, err := h.saveImage(data, ext)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if err := h.Store.SetSKUImage(ctx, id, "/media/"+name); err != nil {
+		if rmErr := os.Remove(filepath.Join(h.MediaDir, name)); rmErr != nil {
+			h.Log.Error("remove an unused upload", "name", name, "err", rmErr)
+		}
+		h.fail(c, err)
+		return
+	}
+	h.back(c, to, "admin.flash.image_saved", false)
+}
+
+// saveImage writes data to MediaDir under a new random name with ext and
+// returns the name. The file appears whole or not at all: it is written
+// to a temp file first and renamed.
+func (h *Handlers) saveImage(data []byte, ext string) (string, error) {
+	if err := os.MkdirAll(h.MediaDir, 0o755); err != nil {
+		return "", fmt.Errorf("create the media directory: %w", err)
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	name := hex.EncodeToString(b) + ext
+	tmp, err := os.CreateTemp(h.MediaDir, ".upload-*")
+	if err != nil {
+		return "", fmt.Errorf("create a temp file for %s: %w", name, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(h.MediaDir, name))
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("store upload %s: %w", name, err)
+	}
+	return name, nil
+}
