@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -155,4 +156,15 @@ func (b *buyer) signUp(ctx context.Context, username, password, mobile string) e
 	}
 	b.addressID = a.ID
 	return nil
+}
+
+// newTransport is the connection pool all buyers of a run share: enough
+// idle connections for every buyer, so none dials per request.
+func newTransport(buyers int) *http.Transport {
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConns:        buyers * 2,
+		MaxIdleConnsPerHost: buyers * 2,
+		IdleConnTimeout:     60 * time.Second,
+	}
 }

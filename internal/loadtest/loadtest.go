@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -117,12 +116,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	transport := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.Buyers * 2,
-		MaxIdleConnsPerHost: cfg.Buyers * 2,
-		IdleConnTimeout:     60 * time.Second,
-	}
+	transport := newTransport(cfg.Buyers)
 	defer transport.CloseIdleConnections()
 
 	fmt.Fprintf(logw, "signing up %d buyers...\n", cfg.Buyers)

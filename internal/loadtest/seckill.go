@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"sort"
 	"strings"
@@ -73,12 +72,7 @@ func RunSeckill(ctx context.Context, cfg SeckillConfig) (*SeckillResult, error) 
 	if logw == nil {
 		logw = io.Discard
 	}
-	transport := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-		MaxIdleConns:        cfg.Buyers * 2,
-		MaxIdleConnsPerHost: cfg.Buyers * 2,
-		IdleConnTimeout:     60 * time.Second,
-	}
+	transport := newTransport(cfg.Buyers)
 	defer transport.CloseIdleConnections()
 	fmt.Fprintf(logw, "signing up %d buyers...\n", cfg.Buyers)
 	buyers, err := signUpAll(ctx, Config{URL: cfg.URL, Buyers: cfg.Buyers, RunID: cfg.RunID}, transport)
