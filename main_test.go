@@ -139,3 +139,24 @@ func TestUnknownSubcommand(t *testing.T) {
 		t.Errorf("help not printed:\n%s", out.String())
 	}
 }
+
+// shop bench on the embedded default: it signs buyers up over HTTP, sells
+// out a small stock exactly, and checks the invariants.
+func TestBenchSellsOutExactly(t *testing.T) {
+	dir := t.TempDir()
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":   "sqlite:///" + filepath.Join(dir, "bench.db"),
+		"SHOP_DATA_DIR":  dir,
+		"SHOP_LOG_LEVEL": "warn",
+	})
+	args := []string{"bench", "--buyers", "5", "--stock", "10", "--duration", "30s", "--strategy", "conditional"}
+	if err := run(context.Background(), args, getenv, &out, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"successful orders 10 ", "invariants: all hold", "errors 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
