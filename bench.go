@@ -104,14 +104,11 @@ func benchOnce(ctx context.Context, cfg config, o benchOptions, log *slog.Logger
 			o.stock = 20000
 		}
 	}
-	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: 4})
+	st, _, err := openMigrated(ctx, cfg, 4)
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return nil, err
-	}
 	url := o.url
 	if url == "" {
 		strategy, err := models.ParseStrategy(o.strategy)

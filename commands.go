@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"sort"
 
+	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
 )
 
@@ -52,15 +53,11 @@ func migrate(ctx context.Context, cfg config, args []string, _ *slog.Logger, out
 	if len(args) > 0 {
 		return errors.New("usage: shop migrate")
 	}
-	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: 2})
+	st, applied, err := openMigrated(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	applied, err := st.Migrate(ctx)
-	if err != nil {
-		return err
-	}
 	if len(applied) == 0 {
 		fmt.Fprintln(out, "No migrations to apply.")
 	}
@@ -86,14 +83,11 @@ func createSuperuser(ctx context.Context, cfg config, args []string, _ *slog.Log
 	if n := len(*password); n < 8 || n > 128 {
 		return errors.New("createsuperuser: the password must be 8 to 128 characters")
 	}
-	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: 2})
+	st, _, err := openMigrated(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	m := *mobile
 	if m == "" {
 		// Shoppers' numbers start with 1; 0 plus ten random digits never clashes with one.
@@ -115,14 +109,11 @@ func loadDemo(ctx context.Context, cfg config, args []string, _ *slog.Logger, ou
 	if len(args) > 0 {
 		return errors.New("usage: shop loaddemo")
 	}
-	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: 2})
+	st, _, err := openMigrated(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
-	}
 	loaded, err := st.LoadDemo(ctx)
 	if err != nil {
 		return err
@@ -133,4 +124,19 @@ func loadDemo(ctx context.Context, cfg config, args []string, _ *slog.Logger, ou
 	}
 	fmt.Fprintln(out, "Demo catalog loaded.")
 	return nil
+}
+
+// openMigrated opens the configured database with a pool of conns and
+// applies pending migrations, returning what it applied.
+func openMigrated(ctx context.Context, cfg config, conns int) (*models.Store, []migrations.Result, error) {
+	st, err := models.Open(ctx, cfg.DatabaseURL, models.Options{MaxOpenConns: conns})
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, applied, nil
 }

@@ -160,3 +160,36 @@ func TestBenchSellsOutExactly(t *testing.T) {
 		}
 	}
 }
+
+// migrate, loaddemo and createsuperuser do their work once and say so
+// when run again.
+func TestManagementCommands(t *testing.T) {
+	dir := t.TempDir()
+	getenv := env(map[string]string{"DATABASE_URL": "sqlite:///" + filepath.Join(dir, "m.db"), "SHOP_DATA_DIR": dir})
+	tests := []struct {
+		name    string
+		args    []string
+		want    string // in the output, or in the error when wantErr
+		wantErr bool
+	}{
+		{"first migrate", []string{"migrate"}, "Applied migration 1", false},
+		{"second migrate", []string{"migrate"}, "No migrations to apply", false},
+		{"first loaddemo", []string{"loaddemo"}, "Demo catalog loaded", false},
+		{"second loaddemo", []string{"loaddemo"}, "nothing loaded", false},
+		{"createsuperuser", []string{"createsuperuser", "--username", "boss1", "--password", "a-long-password"}, `Superuser "boss1" created`, false},
+		{"same name again", []string{"createsuperuser", "--username", "boss1", "--password", "a-long-password"}, "is taken", true},
+		{"short password", []string{"createsuperuser", "--username", "boss2", "--password", "short"}, "8 to 128", true},
+		{"no username", []string{"createsuperuser", "--password", "a-long-password"}, "usage", true},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		err := run(context.Background(), tt.args, getenv, &out, &out)
+		got := out.String()
+		if err != nil {
+			got = err.Error()
+		}
+		if (err != nil) != tt.wantErr || !strings.Contains(got, tt.want) {
+			t.Errorf("%s: err %v, output %q; want error=%v and %q", tt.name, err, out.String(), tt.wantErr, tt.want)
+		}
+	}
+}

@@ -145,6 +145,17 @@ type commitBody struct {
 	Token     string   `json:"token"` // optional: the settlement page's one-time token
 }
 
+// addressIDOf checks a body's address_id: present and positive.
+func addressIDOf(v *flexInt) (int64, error) {
+	switch {
+	case v == nil:
+		return 0, badField("address_id", "err.field.missing")
+	case *v < 1:
+		return 0, badField("address_id", "err.field.type")
+	}
+	return int64(*v), nil
+}
+
 // OrderCommit turns the selected cart lines into an order: {address_id,
 // pay_method, token?} -> {code:0, errmsg, order_id}. Short stock, an empty
 // selection, a SKU not on sale and an address that is not the user's are
@@ -158,13 +169,12 @@ func (h *Handlers) OrderCommit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	addressID, err := addressIDOf(body.AddressID)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
 	switch {
-	case body.AddressID == nil:
-		h.fail(c, badField("address_id", "err.field.missing"))
-		return
-	case *body.AddressID < 1:
-		h.fail(c, badField("address_id", "err.field.type"))
-		return
 	case body.PayMethod == nil:
 		h.fail(c, badField("pay_method", "err.field.missing"))
 		return
@@ -182,7 +192,7 @@ func (h *Handlers) OrderCommit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	req := models.PlaceRequest{UserID: u.ID, AddressID: int64(*body.AddressID), PayMethod: int(*body.PayMethod), Token: body.Token}
+	req := models.PlaceRequest{UserID: u.ID, AddressID: addressID, PayMethod: int(*body.PayMethod), Token: body.Token}
 	for _, l := range lines {
 		req.Items = append(req.Items, models.Item{SKUID: l.SKUID, Count: l.Count})
 	}

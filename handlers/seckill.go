@@ -64,12 +64,9 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	switch {
-	case body.AddressID == nil:
-		h.fail(c, badField("address_id", "err.field.missing"))
-		return
-	case *body.AddressID < 1:
-		h.fail(c, badField("address_id", "err.field.type"))
+	addressID, err := addressIDOf(body.AddressID)
+	if err != nil {
+		h.fail(c, err)
 		return
 	}
 	if h.Seckill.SoldOut(sku) {
@@ -96,7 +93,6 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 			return
 		}
 	}
-	addressID := int64(*body.AddressID)
 	owned, err := h.addresses.get(ctx, addressKey{u.ID, addressID}, h.addressOwned)
 	if err != nil {
 		h.fail(c, err)
