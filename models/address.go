@@ -2,14 +2,11 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
-
-	"github.com/meiduo/shop/migrations"
 )
 
 // MaxAddresses is how many live addresses a user may keep.
@@ -165,19 +162,17 @@ func (s *Store) SetDefaultAddress(ctx context.Context, uid, id int64) error {
 // addresses cannot be outrun. SQLite drops FOR UPDATE, but there the
 // transaction takes the database's write lock at BEGIN. MySQL runs at READ
 // COMMITTED so that reads after the lock see what the previous holder
-// committed. fn's errors come back translated.
+// committed. A deadlock (an order being written that references the
+// address holds a lock on it) retries the whole transaction through
+// retryTx: fn may run more than once. fn's errors come back translated.
 func (s *Store) withUserLocked(ctx context.Context, uid int64, fn func(tx *gorm.DB, u *User) error) error {
-	var opts *sql.TxOptions
-	if s.dialect == migrations.MySQL {
-		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
-	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.retryTx(ctx, func(tx *gorm.DB) error {
 		var u User
 		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).First(&u, uid).Error; err != nil {
 			return err
 		}
 		return fn(tx, &u)
-	}, opts)
+	})
 	return translate(err)
 }
 
