@@ -370,6 +370,7 @@ func (h *Handlers) AdminUpdateSKU(c *gin.Context) {
 		return
 	}
 	err = h.Store.UpdateSKU(c.Request.Context(), id, in)
+	h.skus.evict(id)
 	if errors.Is(err, models.ErrNotFound) {
 		if _, err := h.Store.SKUByID(c.Request.Context(), id); err != nil {
 			h.fail(c, err)
@@ -397,7 +398,9 @@ func (h *Handlers) AdminLaunchSKU(c *gin.Context) {
 		h.fail(c, badField("launched", "err.field.type"))
 		return
 	}
-	if err := h.Store.SetLaunched(c.Request.Context(), id, on == "1"); err != nil {
+	err = h.Store.SetLaunched(c.Request.Context(), id, on == "1")
+	h.skus.evict(id)
+	if err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -215,7 +215,9 @@ func (h *Handlers) lineInput(c *gin.Context) (*models.SKU, int, bool, error) {
 	if err != nil {
 		return nil, 0, false, err
 	}
-	sku, err := h.Store.SKUByID(c.Request.Context(), id)
+	// A SKU withdrawn in another process may still be put in a cart for
+	// up to CacheTTL; the order commit refuses it.
+	sku, err := h.skus.get(c.Request.Context(), id, h.Store.SKUByID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, 0, false, reject("cart.unknown_sku")

@@ -46,9 +46,11 @@ type Deps struct {
 	// SecureCookies marks cookies Secure (set when served over TLS).
 	SecureCookies bool
 	Now           func() time.Time
-	// UserCacheTTL is how long a loaded user is reused across requests;
-	// 0 means 2 seconds, negative turns the cache off.
-	UserCacheTTL time.Duration
+	// CacheTTL is how long a loaded user, an address's owner, or the SKU
+	// of a cart line is reused across requests; 0 means 2 seconds,
+	// negative turns the caches off. What this process changes itself
+	// is evicted at once.
+	CacheTTL time.Duration
 	// Limits caps login failures and sign-ups; zero fields take the defaults.
 	Limits Limits
 	// Seckill runs the flash sales; SeckillLimits caps buy attempts.
@@ -66,6 +68,9 @@ type Handlers struct {
 	// addresses remembers which address ids belong to which user, for the
 	// flash sale's buy path.
 	addresses *ttlCache[addressKey, bool]
+	// skus are the SKUs that cart lines name, for the cart's answers. The
+	// order commit reads SKUs afresh.
+	skus *ttlCache[int64, *models.SKU]
 }
 
 type addressKey struct{ uid, id int64 }
@@ -99,13 +104,14 @@ func New(d Deps) (*Handlers, error) {
 	if d.Orders == nil {
 		d.Orders = models.NewOrders(d.Store, models.StrategyOptimistic)
 	}
-	if d.UserCacheTTL == 0 {
-		d.UserCacheTTL = 2 * time.Second
+	if d.CacheTTL == 0 {
+		d.CacheTTL = 2 * time.Second
 	}
 	return &Handlers{
 		Deps:      d,
-		users:     newTTLCache[int64, *models.User](d.UserCacheTTL, 100_000),
-		addresses: newTTLCache[addressKey, bool](d.UserCacheTTL, 100_000),
+		users:     newTTLCache[int64, *models.User](d.CacheTTL, 100_000),
+		addresses: newTTLCache[addressKey, bool](d.CacheTTL, 100_000),
+		skus:      newTTLCache[int64, *models.SKU](d.CacheTTL, 100_000),
 	}, nil
 }
 

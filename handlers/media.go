@@ -129,6 +129,7 @@ func (h *Handlers) AdminUploadSKUImage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
+	h.skus.evict(id)
 	h.back(c, to, "admin.flash.image_saved", false)
 }
 

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -32,7 +33,9 @@ const (
 	// when someone else sold in between. The default, as in the Django shop.
 	StrategyOptimistic Strategy = "optimistic"
 	// StrategyConditional decrements in one statement that matches only
-	// while enough stock is left: no read, no retry.
+	// while enough stock is left: no read, no retry. Commits that wait for
+	// a turn go in together (group commit, see group.go): one statement
+	// takes the units of the whole group.
 	StrategyConditional Strategy = "conditional"
 	// StrategyPessimistic locks the SKU rows (SELECT ... FOR UPDATE) in
 	// ascending id order, then reads and writes them.
@@ -104,17 +107,18 @@ type OrdersConfig struct {
 	// QueueSize is how many commits may wait for the queue worker; one more
 	// gets ErrBusy. 0 means 1024. StrategyQueue only.
 	QueueSize int
-	// BatchSize is how many waiting commits the queue worker puts in one
-	// transaction, each in its own savepoint. 0 means 32; 1 turns batching
-	// off. StrategyQueue only.
+	// BatchSize is how many waiting commits go in one transaction: the
+	// queue worker's batch (StrategyQueue), or a group commit's
+	// (StrategyConditional). 0 means 32; 1 turns batching off.
 	BatchSize int
 	// Concurrency is how many commit transactions may run at once; more
 	// wait for a turn (within their deadline). Buyers of one hot SKU all
 	// queue on its row lock anyway, and a few at a time pass it faster
-	// than a crowd the CPUs must switch between (measured on PostgreSQL
-	// with 2 CPUs and 200 buyers: 16 at once sold 530 orders/s, 3 at once
-	// 1,400). 0 means GOMAXPROCS + 1: one per CPU, and one ready to take
-	// the lock the moment it is free.
+	// than a crowd the CPUs must switch between (README, Benchmarks, has
+	// the figures). 0 means GOMAXPROCS + 1: one per CPU, and
+	// one ready to take the lock the moment it is free; for
+	// StrategyConditional, GOMAXPROCS, since a commit that waits joins
+	// the next group and more turns only make the groups smaller.
 	Concurrency int
 	// OrderID makes an order id; nil means the default, time + user id +
 	// random digits. Tests set it to force collisions.
@@ -128,10 +132,14 @@ type Orders struct {
 	strategy Strategy
 	orderID  func(uid int64, now time.Time) string
 	turns    chan struct{} // a token per running commit transaction
+	batch    int           // StrategyQueue and StrategyConditional
+
+	// StrategyConditional only: commits waiting for a turn (group commit).
+	mu      sync.Mutex
+	waiting []*job
 
 	// StrategyQueue only.
 	queue   chan *job
-	batch   int
 	started atomic.Bool
 	stopped chan struct{} // closed when Run stops
 }
@@ -155,22 +163,27 @@ func NewOrdersWith(store *Store, cfg OrdersConfig) *Orders {
 	}
 	o := &Orders{store: store, strategy: st, orderID: cfg.OrderID}
 	n := cfg.Concurrency
-	if n <= 0 {
+	switch {
+	case n > 0:
+	case st == StrategyConditional:
+		n = runtime.GOMAXPROCS(0)
+	default:
 		n = runtime.GOMAXPROCS(0) + 1
 	}
 	o.turns = make(chan struct{}, n)
 	if o.orderID == nil {
 		o.orderID = newOrderID
 	}
+	o.batch = cfg.BatchSize
+	if o.batch <= 0 {
+		o.batch = 32
+	}
 	if st == StrategyQueue {
-		size, batch := cfg.QueueSize, cfg.BatchSize
+		size := cfg.QueueSize
 		if size <= 0 {
 			size = 1024
 		}
-		if batch <= 0 {
-			batch = 32
-		}
-		o.queue, o.batch, o.stopped = make(chan *job, size), batch, make(chan struct{})
+		o.queue, o.stopped = make(chan *job, size), make(chan struct{})
 	}
 	return o
 }
@@ -220,10 +233,13 @@ func (o *Orders) PlaceOrder(ctx context.Context, req PlaceRequest) (*Order, erro
 		return done, nil
 	}
 	var r result
-	if o.strategy == StrategyQueue {
+	switch o.strategy {
+	case StrategyQueue:
 		r = o.enqueue(ctx, p)
-	} else {
-		r = o.commit(ctx, []*plan{p})[0]
+	case StrategyConditional:
+		r = o.together(ctx, p)
+	default:
+		r = o.commit(ctx, []*plan{p}, false)[0]
 	}
 	if r.err != nil {
 		return nil, fmt.Errorf("place order for user %d: %w", req.UserID, r.err)
@@ -332,18 +348,30 @@ func mergeItems(items []Item) ([]Item, error) {
 	return out, nil
 }
 
-// commit writes the plans in one transaction, each in its own savepoint, so
-// one plan's failure (short stock, say) leaves the others alone. It returns
-// one result per plan. A deadlock or serialization failure aborts the whole
-// transaction (MySQL discards every savepoint on a deadlock), and the whole
-// transaction runs again after a jittered pause, until ctx's deadline:
-// fn may run more than once.
-func (o *Orders) commit(ctx context.Context, plans []*plan) []result {
+// commit writes the plans in one transaction and returns one result per
+// plan. Several plans of a strategy that takes stock conditionally are
+// first written all at once (writeAll); if they do not all fit, or for
+// the other strategies, each plan goes in its own savepoint, so that one
+// plan's failure (short stock, say) leaves the others alone. A deadlock or
+// serialization failure aborts the whole transaction (MySQL discards every
+// savepoint on a deadlock), and the whole transaction runs again after a
+// jittered pause, until ctx's deadline: fn may run more than once.
+//
+// held says the caller already holds a turn (o.turns); otherwise each try
+// waits for one.
+func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result {
 	results := make([]result, len(plans))
+	whole := len(plans) > 1 && o.strategy != StrategyOptimistic && o.strategy != StrategyPessimistic
 	for attempt := 0; ; attempt++ {
-		err := o.commitOnce(ctx, plans, results)
+		err := o.commitOnce(ctx, plans, results, held, whole)
 		if err == nil {
 			return results
+		}
+		if whole && ctx.Err() == nil && !retryable(err) {
+			// Not all at once (errSplit), or something about one plan
+			// failed the lot: one savepoint each, so that it fails alone.
+			whole = false
+			continue
 		}
 		if ctx.Err() == nil && retryable(err) {
 			err = pause(ctx, attempt)
@@ -360,14 +388,16 @@ func (o *Orders) commit(ctx context.Context, plans []*plan) []result {
 	}
 }
 
-// commitOnce is one try of commit, filling in results. An error means
-// nothing was written.
-func (o *Orders) commitOnce(ctx context.Context, plans []*plan, results []result) error {
-	select {
-	case o.turns <- struct{}{}:
-		defer func() { <-o.turns }()
-	case <-ctx.Done():
-		return ctx.Err()
+// commitOnce is one try of commit, filling in results; whole tries the
+// plans all at once. An error means nothing was written.
+func (o *Orders) commitOnce(ctx context.Context, plans []*plan, results []result, held, whole bool) error {
+	if !held {
+		select {
+		case o.turns <- struct{}{}:
+			defer func() { <-o.turns }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	var opts []*sql.TxOptions
 	if o.store.dialect == migrations.MySQL {
@@ -384,6 +414,9 @@ func (o *Orders) commitOnce(ctx context.Context, plans []*plan, results []result
 	db := o.store.db.WithContext(context.WithoutCancel(ctx))
 	fn := func(tx *gorm.DB) error {
 		tx = tx.WithContext(ctx)
+		if whole {
+			return o.writeAll(tx, plans, results)
+		}
 		for i, p := range plans {
 			order, err := o.place(tx, p)
 			if err != nil && (retryable(err) || ctx.Err() != nil) {
@@ -452,7 +485,56 @@ func (o *Orders) place(tx *gorm.DB, p *plan) (*Order, error) {
 // no hot row come first and the stock and sales updates last, right before
 // COMMIT, so the hot rows stay locked as briefly as possible.
 func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	head, lines := o.rows(p, time.Now().UTC().Truncate(time.Microsecond))
+	// On MySQL the foreign key check of an order line takes a shared lock
+	// on its SKU row; two buyers holding it would deadlock when each then
+	// updates the row. So there the lines go in after the stock update,
+	// which by then holds the row exclusively. PostgreSQL's key-share lock
+	// and SQLite's single writer have no such conflict.
+	linesLater := o.store.dialect == migrations.MySQL
+	if err := insertOrders(tx, head); err != nil {
+		return nil, err
+	}
+	if !linesLater {
+		if err := insertLines(tx, lines); err != nil {
+			return nil, err
+		}
+	}
+	folded, sales, err := o.takeStock(tx, p, head.OrderID)
+	if err != nil {
+		return nil, err
+	}
+	if linesLater {
+		if err := insertLines(tx, lines); err != nil {
+			return nil, err
+		}
+	}
+	// The sale entries that takeStock did not write itself (all but
+	// PostgreSQL's), in one statement.
+	if err := recordStock(tx, sales...); err != nil {
+		return nil, fmt.Errorf("order %s: %w", head.OrderID, err)
+	}
+	if !folded {
+		for _, sp := range p.spus {
+			if err := addSPUSales(tx, sp); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return head.order(lines), nil
+}
+
+// addSPUSales adds sold units to an SPU's sales.
+func addSPUSales(tx *gorm.DB, sp spuSale) error {
+	if err := tx.Exec("UPDATE tb_spu SET sales = sales + ? WHERE id = ?", sp.count, sp.id).Error; err != nil {
+		return fmt.Errorf("add %d sales to spu %d: %w", sp.count, sp.id, err)
+	}
+	return nil
+}
+
+// rows are the order header and lines that a plan becomes, with a new
+// order id.
+func (o *Orders) rows(p *plan, now time.Time) (orderRow, []OrderLine) {
 	status := StatusUnpaid
 	if p.req.PayMethod == PayCash {
 		status = StatusUnsend
@@ -470,63 +552,38 @@ func (o *Orders) write(tx *gorm.DB, p *plan) (*Order, error) {
 	for i, l := range p.lines {
 		lines[i] = OrderLine{CreateTime: now, UpdateTime: now, OrderID: head.OrderID, SKUID: l.SKU.ID, Count: l.Count, Price: l.SKU.Price, Score: 5}
 	}
-	// On MySQL the foreign key check of an order line takes a shared lock
-	// on its SKU row; two buyers holding it would deadlock when each then
-	// updates the row. So there the lines go in after the stock update,
-	// which by then holds the row exclusively. PostgreSQL's key-share lock
-	// and SQLite's single writer have no such conflict.
-	linesLater := o.store.dialect == migrations.MySQL
-	if err := insertOrder(tx, head, lines, !linesLater); err != nil {
-		return nil, err
-	}
-	folded, sales, err := o.takeStock(tx, p, head.OrderID)
-	if err != nil {
-		return nil, err
-	}
-	if linesLater {
-		if err := insertLines(tx, head.OrderID, lines); err != nil {
-			return nil, err
-		}
-	}
-	// The sale entries that takeStock did not write itself (all but
-	// PostgreSQL's), in one statement.
-	if err := recordStock(tx, sales...); err != nil {
-		return nil, fmt.Errorf("order %s: %w", head.OrderID, err)
-	}
-	if !folded {
-		for _, sp := range p.spus {
-			err := tx.Exec("UPDATE tb_spu SET sales = sales + ? WHERE id = ?", sp.count, sp.id).Error
-			if err != nil {
-				return nil, fmt.Errorf("add %d sales to spu %d: %w", sp.count, sp.id, err)
-			}
-		}
-	}
-	return head.order(lines), nil
+	return head, lines
 }
 
-// insertOrder inserts the order header, and its lines too if withLines.
-// Returns errIDTaken if the header collides on a unique index.
-func insertOrder(tx *gorm.DB, h orderRow, lines []OrderLine, withLines bool) error {
+// insertOrders inserts order headers in one statement. Returns errIDTaken
+// if one collides on a unique index (an order id or a commit token).
+func insertOrders(tx *gorm.DB, heads ...orderRow) error {
 	// Plain INSERTs rather than tx.Create: this runs for every order, and
 	// GORM's reflective create cost an eighth of the commit's CPU.
-	err := tx.Exec(`INSERT INTO tb_order_info (order_id, create_time, update_time, user_id, address_id,
-		total_count, total_amount, freight, pay_method, status, commit_token) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		h.OrderID, h.CreateTime, h.UpdateTime, h.UserID, h.AddressID,
-		h.TotalCount, h.TotalAmount, h.Freight, h.PayMethod, h.Status, h.CommitToken).Error
-	if err != nil {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO tb_order_info (order_id, create_time, update_time, user_id, address_id,
+		total_count, total_amount, freight, pay_method, status, commit_token) VALUES `)
+	args := make([]any, 0, 11*len(heads))
+	for i, h := range heads {
+		if i > 0 {
+			q.WriteString(",")
+		}
+		q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
+		args = append(args, h.OrderID, h.CreateTime, h.UpdateTime, h.UserID, h.AddressID,
+			h.TotalCount, h.TotalAmount, h.Freight, h.PayMethod, h.Status, h.CommitToken)
+	}
+	if err := tx.Exec(q.String(), args...).Error; err != nil {
 		if errors.Is(translate(err), ErrDuplicate) {
 			return errIDTaken
 		}
-		return fmt.Errorf("insert order %s: %w", h.OrderID, err)
-	}
-	if withLines {
-		return insertLines(tx, h.OrderID, lines)
+		return fmt.Errorf("insert order %s (and %d more): %w", heads[0].OrderID, len(heads)-1, err)
 	}
 	return nil
 }
 
-// insertLines inserts an order's lines in one statement.
-func insertLines(tx *gorm.DB, orderID string, lines []OrderLine) error {
+// insertLines inserts order lines, of one order or several, in one
+// statement.
+func insertLines(tx *gorm.DB, lines []OrderLine) error {
 	if len(lines) == 0 {
 		return nil
 	}
@@ -543,7 +600,7 @@ func insertLines(tx *gorm.DB, orderID string, lines []OrderLine) error {
 			l.Comment, l.Score, l.IsAnonymous, l.IsCommented)
 	}
 	if err := tx.Exec(q.String(), args...).Error; err != nil {
-		return fmt.Errorf("insert lines of order %s: %w", orderID, err)
+		return fmt.Errorf("insert lines of order %s: %w", lines[0].OrderID, err)
 	}
 	return nil
 }

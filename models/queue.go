@@ -101,14 +101,22 @@ func (o *Orders) Run(ctx context.Context) error {
 					break more
 				}
 			}
-			o.work(batch)
+			o.work(batch, false)
 		}
 	}
 }
 
-// Waiting is how many commits wait in the queue (StrategyQueue; 0 for the
-// other strategies).
-func (o *Orders) Waiting() int { return len(o.queue) }
+// Waiting is how many commits wait: in the queue (StrategyQueue), or for
+// a turn to join a group commit (StrategyConditional); 0 for the other
+// strategies.
+func (o *Orders) Waiting() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.queue) + len(o.waiting)
+}
+
+// Committing is how many commit transactions are running now.
+func (o *Orders) Committing() int { return len(o.turns) }
 
 // take adds j to batch unless its buyer is gone.
 func (o *Orders) take(batch []*job, j *job) []*job {
@@ -124,10 +132,10 @@ func (o *Orders) take(batch []*job, j *job) []*job {
 	return batch
 }
 
-// work commits a batch and sends each job its result. The batch's deadline
-// is the worker's own: a buyer leaving now must not undo a commit that is
-// under way.
-func (o *Orders) work(batch []*job) {
+// work commits a batch and sends each job its result; held says the
+// caller holds a turn. The batch's deadline is the worker's own: a buyer
+// leaving now must not undo a commit that is under way.
+func (o *Orders) work(batch []*job, held bool) {
 	if len(batch) == 0 {
 		return
 	}
@@ -137,7 +145,7 @@ func (o *Orders) work(batch []*job) {
 	for i, j := range batch {
 		plans[i] = j.plan
 	}
-	for i, r := range o.commit(ctx, plans) {
+	for i, r := range o.commit(ctx, plans, held) {
 		batch[i].done <- r
 	}
 }
