@@ -216,8 +216,9 @@ func (s *Store) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error
 // failure or a concurrent writer of the same order: fn may run more than
 // once, until ctx ends.
 //
-// Returns ErrInvalid for a malformed order (or an id another sale used); ErrNotFound when a sale is not
-// open (closed sales take no more orders) or a user or address does not
+// Returns ErrInvalid for a malformed order (or an id another sale used);
+// ErrNotFound when an order not yet written is of a sale that is not open
+// (closed sales take no more orders), or its user or address does not
 // exist. These are permanent: the caller should not retry that batch as it
 // is.
 func (s *Store) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) (created, skipped int, err error) {
@@ -257,10 +258,11 @@ func (s *Store) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) 
 
 // saleRow is what persisting needs of a sale.
 type saleRow struct {
-	ID    int64
-	SKUID int64 `gorm:"column:sku_id"`
-	SPUID int64 `gorm:"column:spu_id"`
-	Price decimal.Decimal
+	ID     int64
+	SKUID  int64 `gorm:"column:sku_id"`
+	SPUID  int64 `gorm:"column:spu_id"`
+	Price  decimal.Decimal
+	Status int
 }
 
 func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, units map[int64]int) (int, int, error) {
@@ -270,23 +272,23 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	// Locking the open sales' rows makes a concurrent CloseSale wait, then
+	// Locking the sales' rows makes a concurrent CloseSale wait, then
 	// count these orders; a closed sale takes no more. (SQLite has no row
 	// locks: its one writer gives the same exclusion.) The SKU row is
-	// locked too; every writer takes sale, then SKU, then SPU.
+	// locked too; every writer takes sale, then SKU, then SPU. Orders
+	// already written are looked for after the lock, so that one written
+	// by the closer just before it closed the sale is skipped, not
+	// refused.
 	lock := clause.Locking{Strength: clause.LockingStrengthUpdate}
 	if dialect == migrations.Postgres {
 		lock.Strength = "NO KEY UPDATE"
 	}
 	var rows []saleRow
-	err := tx.Table("tb_seckill_sale s").Select("s.id, s.sku_id, k.spu_id, s.price").
-		Joins("JOIN tb_sku k ON k.id = s.sku_id").Where("s.id IN ? AND s.status = ?", ids, SaleOpen).
+	err := tx.Table("tb_seckill_sale s").Select("s.id, s.sku_id, k.spu_id, s.price, s.status").
+		Joins("JOIN tb_sku k ON k.id = s.sku_id").Where("s.id IN ?", ids).
 		Order("s.id").Clauses(lock).Find(&rows).Error
 	if err != nil {
 		return 0, 0, fmt.Errorf("lock sales %v: %w", ids, err)
-	}
-	if len(rows) != len(ids) {
-		return 0, 0, fmt.Errorf("sales %v: some are not open: %w", ids, ErrNotFound)
 	}
 	byID := make(map[int64]saleRow, len(rows))
 	for _, r := range rows {
@@ -320,7 +322,10 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 			continue
 		}
 		skip[o.OrderID] = true // a repeat within the batch
-		sr := byID[o.SaleID]
+		sr, ok := byID[o.SaleID]
+		if !ok || sr.Status != SaleOpen {
+			return 0, 0, fmt.Errorf("order %s: sale %d is not open: %w", o.OrderID, o.SaleID, ErrNotFound)
+		}
 		heads = append(heads, orderRow{
 			OrderID: o.OrderID, CreateTime: now, UpdateTime: now, UserID: o.UserID, AddressID: o.AddressID,
 			TotalCount: 1, TotalAmount: sr.Price.Add(Freight), Freight: Freight, PayMethod: PayOnline, Status: StatusUnpaid,

@@ -37,6 +37,9 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 		if status >= 500 {
 			lvl = slog.LevelError
 		}
+		if !log.Enabled(c.Request.Context(), lvl) {
+			return // nor work out the client's address for nothing
+		}
 		log.Log(c.Request.Context(), lvl, "http", "method", c.Request.Method, "path", c.Request.URL.Path,
 			"status", status, "ms", float64(time.Since(start).Microseconds())/1000, "ip", c.ClientIP())
 	}

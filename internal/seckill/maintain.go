@@ -179,9 +179,20 @@ func (e *Engine) retire(ctx context.Context, s *models.Sale) error {
 		return fmt.Errorf("retire sale %d in Redis: %w", s.ID, err)
 	}
 	st, err := e.State(ctx, s.SKUID)
-	if errors.Is(err, ErrNoSale) || (err == nil && st.Phase == "closed") {
-		return e.rdb.SRem(ctx, liveKey, s.SKUID).Err()
+	if !errors.Is(err, ErrNoSale) && (err != nil || st.Phase != "closed") {
+		return err
 	}
+	// Off the live set, and into the closed one for as long as its keys
+	// stay, so that buyers can still read their results (Result).
+	now := e.now()
+	// (Two global keys, so no MULTI: on Redis Cluster they may live on
+	// different nodes.)
+	_, err = e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SRem(ctx, liveKey, s.SKUID)
+		p.ZAdd(ctx, closedKey, redis.Z{Score: float64(now.Unix()), Member: s.SKUID})
+		p.ZRemRangeByScore(ctx, closedKey, "-inf", "("+strconv.FormatInt(now.Add(-closedTTL).Unix(), 10))
+		return nil
+	})
 	return err
 }
 

@@ -195,6 +195,7 @@ func (e *Engine) Strategy() Strategy { return e.strategy }
 // Keys of one sale.
 const (
 	liveKey        = "seckill:live"
+	closedKey      = "seckill:closed" // sorted set: SKU by the time its sale closed
 	maintenanceKey = "seckill:maintenance"
 	group          = "persist"
 )
@@ -350,10 +351,20 @@ const (
 // between is still found. Returns models.ErrNotFound for an order id that
 // is not the user's.
 func (e *Engine) Result(ctx context.Context, uid int64, orderID string) (Status, error) {
-	skus, err := e.rdb.SMembers(ctx, liveKey).Result()
+	// The live sales, and those closed less than closedTTL ago, whose
+	// keys are still there.
+	var live *redis.StringSliceCmd
+	var closed *redis.StringSliceCmd
+	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		live = p.SMembers(ctx, liveKey)
+		closed = p.ZRangeByScore(ctx, closedKey, &redis.ZRangeBy{
+			Min: strconv.FormatInt(e.now().Add(-closedTTL).Unix(), 10), Max: "+inf"})
+		return nil
+	})
 	if err != nil {
 		return "", fmt.Errorf("flash-sale result %s: %w", orderID, err)
 	}
+	skus := append(live.Val(), closed.Val()...)
 	found, failed := false, false
 	if len(skus) > 0 {
 		owners := make([]*redis.StringCmd, len(skus))
