@@ -71,6 +71,8 @@ type Handlers struct {
 	// skus are the SKUs that cart lines name, for the cart's answers. The
 	// order commit reads SKUs afresh.
 	skus *ttlCache[int64, *models.SKU]
+	// logins are what session cookie values decode to (loginOf).
+	logins *ttlCache[string, login]
 }
 
 type addressKey struct{ uid, id int64 }
@@ -112,6 +114,7 @@ func New(d Deps) (*Handlers, error) {
 		users:     newTTLCache[int64, *models.User](d.CacheTTL, 100_000),
 		addresses: newTTLCache[addressKey, bool](d.CacheTTL, 100_000),
 		skus:      newTTLCache[int64, *models.SKU](d.CacheTTL, 100_000),
+		logins:    newTTLCache[string, login](d.CacheTTL, 100_000),
 	}, nil
 }
 

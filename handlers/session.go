@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -35,16 +36,42 @@ func (h *Handlers) session(c *gin.Context) *sessions.Session {
 // A session past its expiry, for a deleted or inactive user, or opened
 // with a password that has since changed counts as logged out.
 func (h *Handlers) Authenticate(c *gin.Context) {
-	s := h.session(c)
-	uid, _ := s.Values["uid"].(int64)
-	exp, _ := s.Values["exp"].(int64)
-	if uid != 0 && h.Now().Unix() < exp {
-		u, err := h.users.get(c.Request.Context(), uid, h.Store.UserByID)
-		if err == nil && u.IsActive && s.Values["auth"] == authHash(u) {
+	l := h.loginOf(c)
+	if l.uid != 0 && h.Now().Unix() < l.exp {
+		u, err := h.users.get(c.Request.Context(), l.uid, h.Store.UserByID)
+		if err == nil && u.IsActive && l.auth == authHash(u) {
 			c.Set(ctxUser, u)
 		}
 	}
 	c.Next()
+}
+
+// login is what a session cookie says of its login.
+type login struct {
+	uid, exp int64
+	auth     string
+}
+
+// loginOf reads the login from the session cookie. Decoding a cookie
+// (base64, HMAC, JSON) is a good part of a small request's cost, and a
+// browser sends the same cookie again and again, so what one cookie value
+// decodes to is kept for CacheTTL. Nothing is trusted longer for it:
+// Authenticate checks the expiry, the user and the password hash on
+// every request.
+func (h *Handlers) loginOf(c *gin.Context) login {
+	ck, err := c.Request.Cookie(SessionName)
+	if err != nil {
+		return login{}
+	}
+	l, _ := h.logins.get(c.Request.Context(), ck.Value, func(context.Context, string) (login, error) {
+		s := h.session(c)
+		var l login
+		l.uid, _ = s.Values["uid"].(int64)
+		l.exp, _ = s.Values["exp"].(int64)
+		l.auth, _ = s.Values["auth"].(string)
+		return l, nil
+	})
+	return l
 }
 
 func currentUser(c *gin.Context) *models.User {

@@ -72,8 +72,10 @@ func (b *buyer) do(ctx context.Context, method, path, ctype string, body []byte)
 	}
 	defer res.Body.Close()
 	data, err := io.ReadAll(res.Body)
-	if m := csrfMeta.FindSubmatch(data); m != nil {
-		b.csrf = string(m[1])
+	if strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		if m := csrfMeta.FindSubmatch(data); m != nil {
+			b.csrf = string(m[1])
+		}
 	}
 	return res.StatusCode, data, err
 }
