@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/google/go-cmp/cmp"
+	"github.com/shopspring/decimal"
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
@@ -33,7 +36,13 @@ import (
 const (
 	demoIPhone     = 1  // Apple iPhone 15 128GB 黑色, ¥5999.00, stock 120
 	demoIPhonePink = 3  // Apple iPhone 15 128GB 粉色, ¥5999.00, stock 3
+	demoMate60     = 5  // 华为 HUAWEI Mate 60 Pro 12GB+256GB 雅川青, ¥6499.00, stock 45
 	demoEdifier    = 22 // 漫步者 EDIFIER M230 象牙白, ¥399.00
+	demoXiaomi     = 8  // 小米 Xiaomi 14 12GB+256GB 白色, ¥3999.00, stock 150
+	demoXiaomi512  = 9  // 小米 Xiaomi 14 16GB+512GB 黑色, ¥4599.00, stock 60
+	demoWatch      = 27 // Apple Watch Series 9 午夜色, ¥3199.00, stock 55
+	demoWatchStar  = 28 // Apple Watch Series 9 星光色, ¥3199.00, stock 38
+	demoWatchPink  = 29 // Apple Watch Series 9 粉色, ¥3199.00, stock 5
 )
 
 func chromiumPath() string {
@@ -226,6 +235,99 @@ func (b *browserShop) addToCart(t *testing.T, ctx context.Context, sku int64) {
 		chromedp.Click(`[data-testid="add-to-cart"]`), waitText(`[data-testid="cart-message"]`, "已加入购物车"))
 }
 
+// openSale opens a flash sale from the staff page, with the form's
+// default limit of one a user; start is a datetime-local value in UTC+8,
+// or "" for now.
+func (b *browserShop) openSale(t *testing.T, ctx context.Context, sku int64, stock int, price, start string) {
+	t.Helper()
+	b.do(t, ctx, b.open("/admin/seckill/", `[data-testid="sale-submit"]`),
+		chromedp.SendKeys(`[data-testid="sale-sku"]`, strconv.FormatInt(sku, 10)),
+		chromedp.SendKeys(`[data-testid="sale-stock"]`, strconv.Itoa(stock)),
+		chromedp.SendKeys(`[data-testid="sale-price-input"]`, price),
+		chromedp.SetValue(`[data-testid="sale-start"]`, start),
+		chromedp.Click(`[data-testid="sale-submit"]`), chromedp.WaitVisible(`[data-testid="seckill-notice"]`))
+	b.check(t, "staff notice", b.text(t, ctx, `[data-testid="seckill-notice"]`), "秒杀已发起。")
+}
+
+// closeSale closes an open flash sale from the staff page.
+func (b *browserShop) closeSale(t *testing.T, ctx context.Context, saleID int64) {
+	t.Helper()
+	b.do(t, ctx, b.open("/admin/seckill/", `[data-testid="sales"]`),
+		chromedp.Click(fmt.Sprintf(`[data-testid="sale"][data-sale-id="%d"] [data-testid="sale-close"]`, saleID)),
+		chromedp.WaitVisible(`[data-testid="seckill-notice"]`))
+	b.check(t, "staff notice", b.text(t, ctx, `[data-testid="seckill-notice"]`), "秒杀已结束，未售出的库存已退回。")
+}
+
+// openSeckill opens a SKU's flash-sale page and waits until its script
+// has run once (the countdown shows a time).
+func (b *browserShop) openSeckill(t *testing.T, ctx context.Context, sku int64) {
+	t.Helper()
+	var ok bool
+	b.do(t, ctx, b.open("/seckill/"+strconv.FormatInt(sku, 10)+"/", `[data-testid="seckill"]`),
+		chromedp.Poll(`document.querySelector('[data-testid="countdown"]').textContent !== "--:--:--"`, &ok,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+}
+
+// buyButton is what the flash sale's buy button says and whether it can
+// be pressed.
+func (b *browserShop) buyButton(t *testing.T, ctx context.Context) (string, bool) {
+	t.Helper()
+	var st struct {
+		Text     string `json:"text"`
+		Disabled bool   `json:"disabled"`
+	}
+	b.do(t, ctx, chromedp.WaitReady(`[data-testid="seckill-buy"]`), chromedp.Evaluate(
+		`(() => { const e = document.querySelector('[data-testid="seckill-buy"]'); return {text: e.textContent.trim(), disabled: e.disabled}; })()`, &st))
+	return st.Text, !st.Disabled
+}
+
+func (b *browserShop) checkBuyButton(t *testing.T, ctx context.Context, what, wantText string, wantEnabled bool) {
+	t.Helper()
+	text, enabled := b.buyButton(t, ctx)
+	if text != wantText || enabled != wantEnabled {
+		t.Errorf("%s: the buy button says %q, enabled %v; want %q, enabled %v", what, text, enabled, wantText, wantEnabled)
+	}
+}
+
+// checkStaysEnded watches the flash sale's buy button for three ticks of
+// seckill.js (250 ms each), and at least until the page's clock passes
+// until, and fails if the button changed to anything but a disabled
+// "已结束" meanwhile. The button must say so when it is called.
+func (b *browserShop) checkStaysEnded(t *testing.T, ctx context.Context, what string, until time.Time) {
+	t.Helper()
+	b.checkBuyButton(t, ctx, what, "已结束", false)
+	var done bool
+	var changes []string
+	b.do(t, ctx, chromedp.Evaluate(`(() => {
+		const e = document.querySelector('[data-testid="seckill-buy"]');
+		window.buyChanges = [];
+		window.watchedFrom = performance.now();
+		new MutationObserver(() => window.buyChanges.push(e.textContent.trim() + (e.disabled ? "" : " (enabled)")))
+			.observe(e, {attributes: true, childList: true, characterData: true, subtree: true});
+	})()`, nil),
+		chromedp.Poll(fmt.Sprintf(`window.buyChanges.some(c => c !== "已结束") || (performance.now() - window.watchedFrom > 800 && Date.now() > %d)`, until.UnixMilli()),
+			&done, chromedp.WithPollingInterval(50*time.Millisecond)),
+		chromedp.Evaluate(`window.buyChanges`, &changes))
+	for _, c := range changes {
+		if c != "已结束" {
+			t.Errorf("%s: the buy button changed to %q after the page showed the sale ended (all changes: %q)", what, c, changes)
+			break
+		}
+	}
+	b.checkBuyButton(t, ctx, what+", later", "已结束", false)
+}
+
+// recordMessages makes the page remember every text its status line
+// shows, so a message replaced a moment later is still seen.
+func recordMessages(sel string) chromedp.Action {
+	return chromedp.Evaluate(fmt.Sprintf(`(() => {
+		const e = document.querySelector(%q);
+		window.shownMessages = [];
+		new MutationObserver(() => { if (e.textContent) window.shownMessages.push(e.textContent); })
+			.observe(e, {childList: true, characterData: true, subtree: true});
+	})()`, sel), nil)
+}
+
 func TestBrowser(t *testing.T) {
 	b := startBrowserShop(t)
 	ctx := context.Background()
@@ -379,6 +481,164 @@ func TestBrowser(t *testing.T) {
 		b.check(t, "refusal", b.text(t, tab, `[data-testid="error-message"]`), "没有权限访问")
 		b.check(t, "status", b.text(t, tab, `[data-testid="error-page"] h1`), "403")
 		b.shot(t, tab, "admin-refused")
+	})
+
+	t.Run("flash sale: countdown, one buy a user, sold out, ended", func(t *testing.T) {
+		u := testenv.CreateUser(t, b.store, "flash0001")
+		testenv.CreateAddress(t, b.store, u.ID)
+		const (
+			buy     = `[data-testid="seckill-buy"]`
+			message = `[data-testid="seckill-message"]`
+			left    = `[data-testid="stock-left"]`
+		)
+
+		// Staff open two sales that are live now, one of a single unit, and
+		// one that starts in two days.
+		staff := b.tab(t)
+		b.login(t, staff, "boss01", "boss-pass-123")
+		b.openSale(t, staff, demoXiaomi, 2, "1999.00", "")
+		b.openSale(t, staff, demoWatchPink, 1, "1999.00", "")
+		later := time.Now().In(time.FixedZone("CST", 8*3600)).Add(48 * time.Hour).Format("2006-01-02T15:04")
+		b.openSale(t, staff, demoWatch, 3, "2599.00", later)
+		b.shot(t, staff, "admin-seckill")
+
+		// Not started: a countdown to the start (two days less the minutes
+		// the form dropped), the stock, and no buying.
+		tab := b.tab(t)
+		b.login(t, tab, "flash0001", testenv.Password)
+		b.openSeckill(t, tab, demoWatch)
+		b.check(t, "upcoming sale", b.text(t, tab, `[data-testid="sku-name"]`), "Apple Watch Series 9 GPS 45mm 午夜色铝金属表壳 运动型表带")
+		b.check(t, "countdown label", b.text(t, tab, `#countdown-label`), "距开始")
+		if cd := b.text(t, tab, `[data-testid="countdown"]`); !regexp.MustCompile(`^1d 23:\d\d:\d\d$`).MatchString(cd) {
+			t.Errorf("countdown to a start two days away: the page shows %q", cd)
+		}
+		b.check(t, "stock before the start", b.text(t, tab, left), "3 / 3 件")
+		b.checkBuyButton(t, tab, "before the start", "即将开始", false)
+		b.shot(t, tab, "seckill-upcoming")
+
+		// Live: the buy is queued, then created, as the page polls for it.
+		b.openSeckill(t, tab, demoXiaomi)
+		b.check(t, "live sale", b.text(t, tab, `[data-testid="sku-name"]`), "小米 Xiaomi 14 12GB+256GB 白色")
+		b.check(t, "sale price", b.text(t, tab, `[data-testid="sale-price"]`), "¥1999.00")
+		b.check(t, "countdown label", b.text(t, tab, `#countdown-label`), "距结束")
+		b.check(t, "stock of a live sale", b.text(t, tab, left), "2 / 2 件")
+		b.checkBuyButton(t, tab, "live sale", "立即抢购", true)
+		b.do(t, tab, recordMessages(message), chromedp.Click(buy),
+			waitText(message, "订单已生成，请尽快支付"), chromedp.WaitVisible(`[data-testid="seckill-orders-link"]`))
+		var shown []string
+		b.do(t, tab, chromedp.Evaluate(`window.shownMessages`, &shown))
+		if diff := cmp.Diff([]string{"抢购成功，订单正在生成", "订单已生成，请尽快支付"}, shown); diff != "" {
+			t.Errorf("messages after buying (-want +got):\n%s", diff)
+		}
+		b.check(t, "stock after the buy, before a reload", b.text(t, tab, left), "1 / 2 件")
+		b.shot(t, tab, "seckill-bought")
+
+		// The link shows once the order is in the database: it is unpaid,
+		// at the sale price plus the usual freight.
+		b.do(t, tab, chromedp.Click(`[data-testid="seckill-orders-link"]`), chromedp.WaitVisible(`[data-testid="order"]`))
+		b.check(t, "flash-sale order", b.text(t, tab, `[data-testid="order"] [data-testid="line-name"]`), "小米 Xiaomi 14 12GB+256GB 白色")
+		b.check(t, "its count", b.text(t, tab, `[data-testid="order-count"]`), "共 1 件")
+		b.check(t, "its total, freight included", b.text(t, tab, `[data-testid="order-total"]`), "¥2009.00")
+		b.check(t, "its status", b.text(t, tab, `[data-testid="order-status"]`), "待支付")
+		b.shot(t, tab, "seckill-my-orders")
+
+		// One a user: the same shopper is refused, and nothing is taken.
+		b.openSeckill(t, tab, demoXiaomi)
+		b.check(t, "stock after the buy", b.text(t, tab, left), "1 / 2 件")
+		b.do(t, tab, chromedp.Click(buy), waitText(message, "您已抢购过该商品（每人限购）"))
+		if n := b.count(t, tab, message+".msg-error"); n != 1 {
+			t.Errorf("the refusal is not shown as an error")
+		}
+		b.shot(t, tab, "seckill-limit")
+		b.openSeckill(t, tab, demoXiaomi)
+		b.check(t, "stock after the refusal", b.text(t, tab, left), "1 / 2 件")
+
+		// Sold out: the shopper takes the single unit of the other sale.
+		b.openSeckill(t, tab, demoWatchPink)
+		b.check(t, "stock of a one-unit sale", b.text(t, tab, left), "1 / 1 件")
+		b.do(t, tab, chromedp.Click(buy), waitText(message, "订单已生成，请尽快支付"))
+		b.check(t, "stock when sold out, before a reload", b.text(t, tab, left), "0 / 1 件")
+		b.checkBuyButton(t, tab, "sold out, before a reload", "已抢光", false)
+		b.openSeckill(t, tab, demoWatchPink)
+		b.check(t, "stock when sold out", b.text(t, tab, left), "0 / 1 件")
+		b.checkBuyButton(t, tab, "sold out", "已抢光", false)
+		b.shot(t, tab, "seckill-sold-out")
+
+		// A sale that ends while its page is open. The staff form has
+		// minutes only, so this one is opened through the Store.
+		now := time.Now()
+		if _, err := b.store.OpenSale(ctx, models.SaleInput{SKUID: demoWatchStar, Stock: 2, Price: decimal.RequireFromString("2599.00"),
+			Start: now.Add(-time.Hour), End: now.Add(time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+		var ended bool
+		b.openSeckill(t, tab, demoWatchStar)
+		b.do(t, tab, chromedp.Poll(`document.querySelector('[data-testid="seckill-buy"]').textContent.trim() === "已结束"`, &ended,
+			chromedp.WithPollingInterval(50*time.Millisecond)))
+		b.checkBuyButton(t, tab, "when the sale ends", "已结束", false)
+		b.check(t, "countdown at the end", b.text(t, tab, `[data-testid="countdown"]`), "00:00:00")
+		b.openSeckill(t, tab, demoWatchStar)
+		b.checkBuyButton(t, tab, "an ended sale", "已结束", false)
+		b.shot(t, tab, "seckill-ended")
+	})
+
+	t.Run("flash sale: closed early by staff stays ended", func(t *testing.T) {
+		u := testenv.CreateUser(t, b.store, "flash0002")
+		testenv.CreateAddress(t, b.store, u.ID)
+		const (
+			buy     = `[data-testid="seckill-buy"]`
+			message = `[data-testid="seckill-message"]`
+			left    = `[data-testid="stock-left"]`
+		)
+		staff := b.tab(t)
+		b.login(t, staff, "boss01", "boss-pass-123")
+		b.openSale(t, staff, demoXiaomi512, 3, "3599.00", "")
+
+		// A live sale: the shopper buys, and the page shows one unit less.
+		tab := b.tab(t)
+		b.login(t, tab, "flash0002", testenv.Password)
+		b.openSeckill(t, tab, demoXiaomi512)
+		b.check(t, "live sale", b.text(t, tab, `[data-testid="sku-name"]`), "小米 Xiaomi 14 16GB+512GB 黑色")
+		b.check(t, "stock of a live sale", b.text(t, tab, left), "3 / 3 件")
+		b.do(t, tab, chromedp.Click(buy), waitText(left, "2 / 3 件"), waitText(message, "订单已生成，请尽快支付"))
+		if _, enabled := b.buyButton(t, tab); enabled {
+			t.Errorf("after the buy: the buy button is enabled")
+		}
+
+		// Staff close it early, and close another sale before its start.
+		// The staff form has minutes only, so that one is opened through
+		// the Store. (Tabs share cookies: each flow logs in again.)
+		live, err := b.store.LiveSale(ctx, demoXiaomi512)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now().Add(5 * time.Second)
+		upcoming, err := b.store.OpenSale(ctx, models.SaleInput{SKUID: demoMate60, Stock: 2, Price: decimal.RequireFromString("5999.00"),
+			Start: start, End: start.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		staff = b.tab(t)
+		b.login(t, staff, "boss01", "boss-pass-123")
+		b.closeSale(t, staff, live.ID)
+		b.closeSale(t, staff, upcoming.ID)
+
+		// The pages say the sales ended, and keep saying so: the closed
+		// upcoming one when its start passes, the closed live one although
+		// the clock is inside its window.
+		tab = b.tab(t)
+		b.login(t, tab, "flash0002", testenv.Password)
+		b.openSeckill(t, tab, demoMate60)
+		b.check(t, "sale closed before its start", b.text(t, tab, `[data-testid="sku-name"]`), "华为 HUAWEI Mate 60 Pro 12GB+256GB 雅川青")
+		b.check(t, "its stock", b.text(t, tab, left), "2 / 2 件")
+		b.checkStaysEnded(t, tab, "a sale closed before its start, past its start", start.Add(500*time.Millisecond))
+		b.check(t, "its countdown", b.text(t, tab, `[data-testid="countdown"]`), "00:00:00")
+
+		b.openSeckill(t, tab, demoXiaomi512)
+		b.check(t, "stock of the sale closed early", b.text(t, tab, left), "2 / 3 件")
+		b.checkStaysEnded(t, tab, "a live sale closed early", time.Now())
+		b.check(t, "its countdown", b.text(t, tab, `[data-testid="countdown"]`), "00:00:00")
+		b.shot(t, tab, "seckill-closed-early")
 	})
 
 	if bad, err := b.store.LedgerMismatches(ctx); err != nil || len(bad) > 0 {

@@ -32,6 +32,9 @@ type SeckillResult struct {
 	// Refused counts the business refusals (code 400) by message: sold
 	// out, already bought, and so on.
 	Refused map[string]int
+	// Won holds the latencies of the successful buys alone, sorted: the
+	// buys that reached the sale's decision while units were left.
+	Won []time.Duration
 }
 
 // Summary is a human-readable report.
@@ -41,6 +44,11 @@ func (r *SeckillResult) Summary() string {
 		r.Attempts, r.AttemptsPerSecond(), r.Successes, r.refusedCount(), r.ErrorCount(), r.Elapsed.Seconds())
 	fmt.Fprintf(&b, "latency p50 %s  p95 %s  p99 %s  max %s\n",
 		ms(r.Percentile(50)), ms(r.Percentile(95)), ms(r.Percentile(99)), ms(r.Percentile(100)))
+	if len(r.Won) > 0 {
+		won := Result{Latencies: r.Won}
+		fmt.Fprintf(&b, "  of the %d successful buys: p50 %s  p99 %s  max %s\n",
+			len(r.Won), ms(won.Percentile(50)), ms(won.Percentile(99)), ms(won.Percentile(100)))
+	}
 	for _, m := range []map[string]int{r.Refused, r.Errors} {
 		kinds := make([]string, 0, len(m))
 		for k := range m {
@@ -95,17 +103,23 @@ func RunSeckill(ctx context.Context, cfg SeckillConfig) (*SeckillResult, error) 
 		go func() {
 			defer wg.Done()
 			lat := make([]time.Duration, 0, 1024)
+			var won []time.Duration
 			defer func() {
 				mu.Lock()
 				res.Latencies = append(res.Latencies, lat...)
+				res.Won = append(res.Won, won...)
 				mu.Unlock()
 			}()
 			for stop.Err() == nil {
 				t0 := time.Now()
 				r, _, err := b.call(ctx, http.MethodPost, path, map[string]any{"address_id": b.addressID})
 				answered := err == nil || isHTTPError(err)
+				took := time.Since(t0)
 				if answered {
-					lat = append(lat, time.Since(t0))
+					lat = append(lat, took)
+				}
+				if err == nil && r.Code == 0 {
+					won = append(won, took)
 				}
 				mu.Lock()
 				res.Attempts++
@@ -128,5 +142,6 @@ func RunSeckill(ctx context.Context, cfg SeckillConfig) (*SeckillResult, error) 
 		cfg.Timed(false)
 	}
 	sort.Slice(res.Latencies, func(i, j int) bool { return res.Latencies[i] < res.Latencies[j] })
+	sort.Slice(res.Won, func(i, j int) bool { return res.Won[i] < res.Won[j] })
 	return res, nil
 }

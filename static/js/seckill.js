@@ -15,9 +15,19 @@
   const button = document.getElementById("seckill-buy");
   const countdown = document.getElementById("countdown");
   const label = document.getElementById("countdown-label");
-  let soldOut = d.phase === "soldout";
-  let busy = false;
+  const stockLeft = document.getElementById("stock-left");
+  // A phase only moves forward. The server's phase is where the page
+  // starts: a sale staff closed early is "ended" before its end time, and
+  // the clock must not bring it back to life.
+  const rank = { upcoming: 0, live: 1, soldout: 2, ended: 3 };
+  let phase = d.phase in rank ? d.phase : "upcoming";
+  let requesting = false; // a buy is on its way: the button shows it
+  let bought = false; // until reloaded, or the order fails
   let timer = null;
+
+  function advance(p) {
+    if (rank[p] > rank[phase]) phase = p;
+  }
 
   function now() { return Date.now() + skew; }
 
@@ -31,27 +41,43 @@
   }
 
   function setButton(text, enabled) {
-    if (!button || busy) return;
+    if (!button || requesting) return;
     button.textContent = text;
-    button.disabled = !enabled;
+    button.disabled = !enabled || bought;
   }
 
   function tick() {
     const t = now();
-    if (t < start) {
-      label.textContent = d.msgStartsIn;
-      countdown.textContent = span(start - t);
-      setButton(d.msgUpcoming, false);
-    } else if (t < end) {
-      label.textContent = d.msgEndsIn;
-      countdown.textContent = span(end - t);
-      if (soldOut) setButton(d.msgSoldOut, false);
-      else setButton(d.msgBuy, true);
-    } else {
-      countdown.textContent = span(0);
-      setButton(d.msgOver, false);
-      clearInterval(timer);
+    advance(t < start ? "upcoming" : t < end ? "live" : "ended");
+    switch (phase) {
+      case "upcoming":
+        label.textContent = d.msgStartsIn;
+        countdown.textContent = span(start - t);
+        setButton(d.msgUpcoming, false);
+        break;
+      case "live":
+      case "soldout":
+        label.textContent = d.msgEndsIn;
+        countdown.textContent = span(end - t);
+        if (phase === "soldout") setButton(d.msgSoldOut, false);
+        else setButton(d.msgBuy, true);
+        break;
+      default:
+        label.textContent = d.msgEndsIn;
+        countdown.textContent = span(0);
+        setButton(d.msgOver, false);
+        clearInterval(timer);
     }
+  }
+
+  // oneLess shows one unit fewer left, after the shopper's own buy (the
+  // answer does not say how many are left); none left is sold out.
+  function oneLess() {
+    if (!stockLeft) return;
+    const n = Math.max(0, Number(stockLeft.dataset.left) - 1);
+    stockLeft.dataset.left = String(n);
+    stockLeft.textContent = d.msgOf.replace("%d", String(n)).replace("%d", stockLeft.dataset.total);
+    if (n === 0) advance("soldout");
   }
 
   function say(text, isError) { showMessage("seckill-message", text, isError); }
@@ -71,7 +97,7 @@
       }
       if (res.body.status === "failed") {
         say(res.body.errmsg, true);
-        busy = false;
+        bought = false;
         tick();
         return;
       }
@@ -81,32 +107,35 @@
   if (form && button) {
     form.addEventListener("submit", async function (ev) {
       ev.preventDefault();
-      if (busy || button.disabled) return;
+      if (requesting || button.disabled) return;
       const address = form.querySelector('input[name="address_id"]:checked');
       if (!address) {
         say(d.msgAddress, true);
         return;
       }
-      busy = true;
+      requesting = true;
       button.disabled = true;
       button.setAttribute("aria-busy", "true");
       button.textContent = d.msgBuying;
       say("", false);
       const res = await shopFetch("POST", "/seckill/" + d.skuId + "/", { address_id: Number(address.value) });
       button.removeAttribute("aria-busy");
+      requesting = false;
       if (res.body && res.body.code === 0) {
+        bought = true;
         say(res.body.errmsg, false);
-        button.textContent = d.msgBuy;
+        oneLess();
+        tick();
         poll(res.body.order_id);
         return;
       }
       say((res.body && res.body.errmsg) || d.msgNetwork, true);
-      if (res.body && res.body.errmsg === d.msgSoldOut) soldOut = true;
-      busy = false;
+      if (res.body && res.body.errmsg === d.msgSoldOut) advance("soldout");
+      if (res.body && res.body.errmsg === d.msgEnded) advance("ended");
       tick();
     });
   }
 
-  tick();
   timer = setInterval(tick, 250);
+  tick();
 })();
