@@ -132,8 +132,8 @@ func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
 		Limits:   handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
 		Seckill:  a.Seckill,
 		SeckillLimits: handlers.SeckillLimits{
-			PerUser: redis_rate.PerSecond(cfg.SeckillUserRate),
-			PerIP:   redis_rate.PerSecond(cfg.SeckillIPRate),
+			PerUser: cfg.SeckillUserRate,
+			PerIP:   cfg.SeckillIPRate,
 		},
 		Log:           a.log,
 		CookieKey:     cfg.subkey("cookie cart"),

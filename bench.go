@@ -127,6 +127,9 @@ func benchOnce(ctx context.Context, cfg config, o benchOptions, log *slog.Logger
 	if err != nil {
 		return nil, err
 	}
+	if err := st.Analyze(ctx); err != nil {
+		return nil, err
+	}
 	before, err := st.TakeSnapshot(ctx)
 	if err != nil {
 		return nil, err

@@ -94,6 +94,9 @@ func benchSeckillOnce(ctx context.Context, cfg config, o benchOptions, s seckill
 	if err != nil {
 		return nil, err
 	}
+	if err := a.Store.Analyze(ctx); err != nil {
+		return nil, err
+	}
 	before, err := a.Store.TakeSnapshot(ctx)
 	if err != nil {
 		return nil, err

@@ -11,13 +11,25 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/meiduo/shop/web"
 )
 
+// gcPercent is the garbage collector's target unless GOGC says otherwise.
+// The shop's live heap is small (tens of MB) and its garbage comes from
+// requests; at Go's default of 100 the collector ran so often that it
+// took a good share of the two CPUs in the flash-sale benchmark and
+// stretched its latency tail (README, Benchmarks). 400 trades some memory
+// for that CPU.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()

@@ -73,6 +73,8 @@ type Handlers struct {
 	skus *ttlCache[int64, *models.SKU]
 	// logins are what session cookie values decode to (loginOf).
 	logins *ttlCache[string, login]
+	// The flash sale's admission limits, per user id and per client IP.
+	buyersLimit, ipsLimit *admission
 }
 
 type addressKey struct{ uid, id int64 }
@@ -115,6 +117,9 @@ func New(d Deps) (*Handlers, error) {
 		addresses: newTTLCache[addressKey, bool](d.CacheTTL, 100_000),
 		skus:      newTTLCache[int64, *models.SKU](d.CacheTTL, 100_000),
 		logins:    newTTLCache[string, login](d.CacheTTL, 100_000),
+
+		buyersLimit: newAdmission(d.SeckillLimits.PerUser, 100_000),
+		ipsLimit:    newAdmission(d.SeckillLimits.PerIP, 100_000),
 	}, nil
 }
 

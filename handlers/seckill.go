@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/shopspring/decimal"
 
 	"github.com/meiduo/shop/internal/seckill"
@@ -21,19 +20,19 @@ import (
 // and the staff page. The sale itself is internal/seckill's Engine.
 
 // SeckillLimits caps how often one client may try to buy in a flash sale,
-// counted in Redis (GCRA, redis_rate) before the buy reaches the sale. A
+// counted in this process before the buy reaches Redis (admission). A
 // zero field takes its default.
 type SeckillLimits struct {
-	PerUser redis_rate.Limit // default 5 a second
-	PerIP   redis_rate.Limit // default 1,000 a second
+	PerUser int // buy attempts per user per second; default 5
+	PerIP   int // buy attempts per client IP per second; default 1,000
 }
 
 func (l SeckillLimits) withDefaults() SeckillLimits {
-	if l.PerUser.IsZero() {
-		l.PerUser = redis_rate.PerSecond(5)
+	if l.PerUser <= 0 {
+		l.PerUser = 5
 	}
-	if l.PerIP.IsZero() {
-		l.PerIP = redis_rate.PerSecond(1000)
+	if l.PerIP <= 0 {
+		l.PerIP = 1000
 	}
 	return l
 }
@@ -50,8 +49,8 @@ type seckillBody struct {
 // -> {code:0, order_id, status:"queued"}. Sold out, not started, ended,
 // already bought, no sale and someone else's address are business
 // rejections (HTTP 200, code 400); too many tries is 429. Late buyers get
-// "sold out" from this process's memory before any Redis command, then the
-// per-user and per-IP limits run, then the decision.
+// "sold out" from this process's memory, then the per-user and per-IP
+// limits run, also in memory, and only then does the buy reach Redis.
 func (h *Handlers) SeckillBuy(c *gin.Context) {
 	u := currentUser(c)
 	sku, err := pathID(c, "sku_id")
@@ -73,26 +72,22 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		h.fail(c, reject("seckill.sold_out"))
 		return
 	}
-	ctx, cancel := context.WithTimeout(c.Request.Context(), seckillTimeout)
-	defer cancel()
+	now := h.Now()
 	for _, l := range []struct {
+		limit *admission
 		key   string
-		limit redis_rate.Limit
 	}{
-		{"seckill:rate:user:" + strconv.FormatInt(u.ID, 10), h.SeckillLimits.PerUser},
-		{"seckill:rate:ip:" + c.ClientIP(), h.SeckillLimits.PerIP},
+		{h.buyersLimit, strconv.FormatInt(u.ID, 10)},
+		{h.ipsLimit, c.ClientIP()},
 	} {
-		res, err := h.Limiter.Allow(ctx, l.key, l.limit)
-		if err != nil {
-			h.fail(c, err)
-			return
-		}
-		if res.Allowed == 0 {
-			setRetryAfter(c, res.RetryAfter)
+		if ok, retry := l.limit.allow(l.key, now); !ok {
+			setRetryAfter(c, retry)
 			h.fail(c, &statusError{Status: http.StatusTooManyRequests})
 			return
 		}
 	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), seckillTimeout)
+	defer cancel()
 	owned, err := h.addresses.get(ctx, addressKey{u.ID, addressID}, h.addressOwned)
 	if err != nil {
 		h.fail(c, err)
