@@ -244,6 +244,14 @@ var businessKeys = []struct {
 
 // fail is the one place where errors become HTTP answers. Only 5xx are
 // logged at error level; users see a generic message for them.
+// errorReply is the JSON of a refusal: {code, errmsg}. (A struct: the
+// sold-out answer is most of a flash sale's traffic, and a map costs more
+// to encode.)
+type errorReply struct {
+	Code   int    `json:"code"`
+	Errmsg string `json:"errmsg"`
+}
+
 func (h *Handlers) fail(c *gin.Context, err error) {
 	l := lang(c)
 	status, code, msg := http.StatusInternalServerError, 500, templates.T(l, "err.500")
@@ -285,7 +293,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", "60")
 	}
 	if wantsJSON(c) {
-		c.AbortWithStatusJSON(status, gin.H{"code": code, "errmsg": msg})
+		c.AbortWithStatusJSON(status, errorReply{Code: code, Errmsg: msg})
 		return
 	}
 	if status == http.StatusOK {
