@@ -11,7 +11,8 @@ import (
 	"github.com/meiduo/shop/migrations"
 )
 
-// StrategyConditional commits in groups (group commit). A buyer's commit
+// StrategyOptimistic and StrategyConditional commit in groups (group
+// commit). A buyer's commit
 // joins the commits waiting for a turn; whoever gets a turn takes every
 // commit waiting at that moment (up to BatchSize) and writes them in one
 // transaction, all at once (writeAll). Nobody waits for a group to fill:
@@ -78,8 +79,9 @@ func (o *Orders) gather() []*job {
 }
 
 // writeAll writes every plan at once: one INSERT for the order headers,
-// one for their lines, per SKU (ascending id) one conditional UPDATE that
-// takes the units of all the plans together, one INSERT for the stock
+// one for their lines, per SKU (ascending id) one UPDATE that takes the
+// units of all the plans together (conditional: takeUnits; optimistic,
+// the compare-and-set: casUnits), one INSERT for the stock
 // ledger, and per SPU (ascending id) one UPDATE of its sales. It fills in
 // results. It returns errSplit when the plans cannot all go in: a SKU is
 // short of the total, or withdrawn, or an order id or commit token is
@@ -116,7 +118,11 @@ func (o *Orders) writeAll(tx *gorm.DB, plans []*plan, results []result) error {
 	}
 	left := make(map[int64]int, len(skuUnits)) // stock after the group
 	for _, id := range sortedKeys(skuUnits) {
-		after, ok, err := takeUnits(tx, o.store.dialect, id, skuUnits[id])
+		take := takeUnits
+		if o.strategy == StrategyOptimistic {
+			take = casUnits
+		}
+		after, ok, err := take(tx, o.store.dialect, id, skuUnits[id])
 		if err != nil {
 			return err
 		}
@@ -187,4 +193,33 @@ func takeUnits(tx *gorm.DB, dialect migrations.Dialect, id int64, n int) (after 
 		return 0, false, fmt.Errorf("read sku %d: %w", id, err)
 	}
 	return after, true, nil
+}
+
+// casUnits takes n units of a launched SKU the optimistic way: read the
+// stock, then write stock - n only where the stock and sales are still
+// what was read, and read again if someone else wrote in between, until
+// it succeeds or the stock is short (ok false) or ctx ends.
+func casUnits(tx *gorm.DB, _ migrations.Dialect, id int64, n int) (after int, ok bool, err error) {
+	for {
+		seen, err := readSKU(tx, id)
+		switch {
+		case errors.Is(err, ErrNotLaunched):
+			return 0, false, nil
+		case err != nil:
+			return 0, false, err
+		case seen.Stock < n:
+			return 0, false, nil
+		}
+		res := tx.Exec("UPDATE tb_sku SET stock = ?, sales = ? WHERE id = ? AND stock = ? AND sales = ? AND is_launched = ?",
+			seen.Stock-n, seen.Sales+n, id, seen.Stock, seen.Sales, true)
+		if res.Error != nil {
+			return 0, false, fmt.Errorf("take %d of sku %d: %w", n, id, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			return seen.Stock - n, true, nil
+		}
+		if err := tx.Statement.Context.Err(); err != nil {
+			return 0, false, err
+		}
+	}
 }

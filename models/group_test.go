@@ -10,114 +10,119 @@ import (
 	"github.com/meiduo/shop/models"
 )
 
-// TestConditionalGroupCommit makes commits gather behind a busy turn, then
+// TestGroupCommit makes commits gather behind a busy turn, then
 // checks what each group wrote: a group whose orders all fit is written at
 // once; one that does not fit is split, and exactly the orders that fit
 // are placed; two posts of one commit token in one group make one order.
-func TestConditionalGroupCommit(t *testing.T) {
+func TestGroupCommit(t *testing.T) {
 	for _, db := range orderDBs(t) {
-		t.Run(db.Name, func(t *testing.T) {
-			o := newOrders(t, db.Store, models.OrdersConfig{Strategy: models.StrategyConditional, Concurrency: 1})
-			spu := db.spu("g")
-			uid, addr := db.buyer()
-			buy := func(sku int64, n int, token string) models.PlaceRequest {
-				return models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Token: token,
-					Items: []models.Item{{SKUID: sku, Count: n}}}
-			}
-
-			t.Run("fits", func(t *testing.T) {
-				sku := db.sku(spu, "fits", "10.00", 10)
-				before := db.snapshot()
-				got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
-					buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
-				})
-				var placed []string
-				for i, r := range got {
-					if r.err != nil {
-						t.Fatalf("commit %d: %v", i, r.err)
-					}
-					placed = append(placed, r.order.OrderID)
-				}
-				if k := db.skuNow(sku); k != (counters{stock: 1, sales: 9}) {
-					t.Errorf("sku after: %+v, want stock 1, sales 9", k)
-				}
-				// One group: the four orders share one create_time.
-				if n := db.int("SELECT COUNT(DISTINCT create_time) FROM tb_order_info WHERE order_id IN (?, ?, ?, ?)",
-					placed[1], placed[2], placed[3], placed[4]); n != 1 {
-					t.Errorf("the four waiting orders have %d create times, want 1 (one group)", n)
-				}
-				// The ledger tells the group's sales apart, in the order
-				// it wrote them.
-				rows, err := db.sql.Query(db.query("SELECT stock_after FROM tb_stock_ledger WHERE order_id IN (?, ?, ?, ?) ORDER BY id"),
-					placed[1], placed[2], placed[3], placed[4])
-				if err != nil {
-					t.Fatal(err)
-				}
-				var afters []int
-				for rows.Next() {
-					var n int
-					if err := rows.Scan(&n); err != nil {
-						t.Fatal(err)
-					}
-					afters = append(afters, n)
-				}
-				if err := rows.Close(); err != nil {
-					t.Fatal(err)
-				}
-				if !slices.Equal(afters, []int{7, 5, 3, 1}) {
-					t.Errorf("ledger of the group: stock after %v, want [7 5 3 1]", afters)
-				}
-				db.checkInvariants(before, models.Outcome{Placed: placed})
-			})
-
-			t.Run("split", func(t *testing.T) {
-				sku := db.sku(spu, "split", "10.00", 5)
-				before := db.snapshot()
-				got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
-					buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
-				})
-				var out models.Outcome
-				for i, r := range got {
-					var se *models.StockError
-					switch {
-					case r.err == nil:
-						out.Placed = append(out.Placed, r.order.OrderID)
-					case errors.As(r.err, &se):
-						out.Short = append(out.Short, map[int64]int{sku: 2})
-					default:
-						t.Fatalf("commit %d: %v", i, r.err)
-					}
-				}
-				if len(out.Placed) != 3 || len(out.Short) != 1 {
-					t.Errorf("%d placed and %d short, want 3 and 1", len(out.Placed), len(out.Short))
-				}
-				if k := db.skuNow(sku); k != (counters{stock: 0, sales: 5}) {
-					t.Errorf("sku after: %+v, want stock 0, sales 5", k)
-				}
-				db.checkInvariants(before, out)
-			})
-
-			t.Run("one token twice", func(t *testing.T) {
-				sku := db.sku(spu, "token", "10.00", 10)
-				before := db.snapshot()
-				got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
-					buy(sku, 3, "twice"), buy(sku, 3, "twice"),
-				})
-				for i, r := range got {
-					if r.err != nil {
-						t.Fatalf("commit %d: %v", i, r.err)
-					}
-				}
-				if got[1].order.OrderID != got[2].order.OrderID {
-					t.Errorf("the two posts of one token got orders %s and %s, want one", got[1].order.OrderID, got[2].order.OrderID)
-				}
-				if k := db.skuNow(sku); k != (counters{stock: 6, sales: 4}) {
-					t.Errorf("sku after: %+v, want stock 6, sales 4", k)
-				}
-				db.checkInvariants(before, models.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
-			})
-		})
+		for _, st := range []models.Strategy{models.StrategyOptimistic, models.StrategyConditional} {
+			t.Run(db.Name+"/"+string(st), func(t *testing.T) { testGroupCommit(t, db, st) })
+		}
 	}
+}
+
+func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
+	db = &shopDB{DB: db.DB, t: t, sql: db.sql}
+	o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st, Concurrency: 1})
+	spu := db.spu("g")
+	uid, addr := db.buyer()
+	buy := func(sku int64, n int, token string) models.PlaceRequest {
+		return models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Token: token,
+			Items: []models.Item{{SKUID: sku, Count: n}}}
+	}
+
+	t.Run("fits", func(t *testing.T) {
+		sku := db.sku(spu, "fits", "10.00", 10)
+		before := db.snapshot()
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
+		})
+		var placed []string
+		for i, r := range got {
+			if r.err != nil {
+				t.Fatalf("commit %d: %v", i, r.err)
+			}
+			placed = append(placed, r.order.OrderID)
+		}
+		if k := db.skuNow(sku); k != (counters{stock: 1, sales: 9}) {
+			t.Errorf("sku after: %+v, want stock 1, sales 9", k)
+		}
+		// One group: the four orders share one create_time.
+		if n := db.int("SELECT COUNT(DISTINCT create_time) FROM tb_order_info WHERE order_id IN (?, ?, ?, ?)",
+			placed[1], placed[2], placed[3], placed[4]); n != 1 {
+			t.Errorf("the four waiting orders have %d create times, want 1 (one group)", n)
+		}
+		// The ledger tells the group's sales apart, in the order
+		// it wrote them.
+		rows, err := db.sql.Query(db.query("SELECT stock_after FROM tb_stock_ledger WHERE order_id IN (?, ?, ?, ?) ORDER BY id"),
+			placed[1], placed[2], placed[3], placed[4])
+		if err != nil {
+			t.Fatal(err)
+		}
+		var afters []int
+		for rows.Next() {
+			var n int
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			afters = append(afters, n)
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(afters, []int{7, 5, 3, 1}) {
+			t.Errorf("ledger of the group: stock after %v, want [7 5 3 1]", afters)
+		}
+		db.checkInvariants(before, models.Outcome{Placed: placed})
+	})
+
+	t.Run("split", func(t *testing.T) {
+		sku := db.sku(spu, "split", "10.00", 5)
+		before := db.snapshot()
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
+		})
+		var out models.Outcome
+		for i, r := range got {
+			var se *models.StockError
+			switch {
+			case r.err == nil:
+				out.Placed = append(out.Placed, r.order.OrderID)
+			case errors.As(r.err, &se):
+				out.Short = append(out.Short, map[int64]int{sku: 2})
+			default:
+				t.Fatalf("commit %d: %v", i, r.err)
+			}
+		}
+		if len(out.Placed) != 3 || len(out.Short) != 1 {
+			t.Errorf("%d placed and %d short, want 3 and 1", len(out.Placed), len(out.Short))
+		}
+		if k := db.skuNow(sku); k != (counters{stock: 0, sales: 5}) {
+			t.Errorf("sku after: %+v, want stock 0, sales 5", k)
+		}
+		db.checkInvariants(before, out)
+	})
+
+	t.Run("one token twice", func(t *testing.T) {
+		sku := db.sku(spu, "token", "10.00", 10)
+		before := db.snapshot()
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+			buy(sku, 3, "twice"), buy(sku, 3, "twice"),
+		})
+		for i, r := range got {
+			if r.err != nil {
+				t.Fatalf("commit %d: %v", i, r.err)
+			}
+		}
+		if got[1].order.OrderID != got[2].order.OrderID {
+			t.Errorf("the two posts of one token got orders %s and %s, want one", got[1].order.OrderID, got[2].order.OrderID)
+		}
+		if k := db.skuNow(sku); k != (counters{stock: 6, sales: 4}) {
+			t.Errorf("sku after: %+v, want stock 6, sales 4", k)
+		}
+		db.checkInvariants(before, models.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
+	})
 }
 
 // inGroup places first while a transaction of the test holds sku locked,

@@ -30,7 +30,9 @@ type Strategy string
 const (
 	// StrategyOptimistic reads the stock and writes the new value only if
 	// the stock is still what was read (compare-and-set), reading again
-	// when someone else sold in between. The default, as in the Django shop.
+	// when someone else sold in between. The default, as in the Django
+	// shop. Commits that wait for a turn go in together (group commit,
+	// see group.go): one compare-and-set takes the units of the group.
 	StrategyOptimistic Strategy = "optimistic"
 	// StrategyConditional decrements in one statement that matches only
 	// while enough stock is left: no read, no retry. Commits that wait for
@@ -116,9 +118,10 @@ type OrdersConfig struct {
 	// queue on its row lock anyway, and a few at a time pass it faster
 	// than a crowd the CPUs must switch between (README, Benchmarks, has
 	// the figures). 0 means GOMAXPROCS + 1: one per CPU, and
-	// one ready to take the lock the moment it is free; for
-	// StrategyConditional, GOMAXPROCS, since a commit that waits joins
-	// the next group and more turns only make the groups smaller.
+	// one ready to take the lock the moment it is free; for the
+	// strategies that commit in groups (optimistic, conditional),
+	// GOMAXPROCS, since a commit that waits joins the next group and more
+	// turns only make the groups smaller.
 	Concurrency int
 	// OrderID makes an order id; nil means the default, time + user id +
 	// random digits. Tests set it to force collisions.
@@ -165,7 +168,7 @@ func NewOrdersWith(store *Store, cfg OrdersConfig) *Orders {
 	n := cfg.Concurrency
 	switch {
 	case n > 0:
-	case st == StrategyConditional:
+	case st == StrategyConditional, st == StrategyOptimistic:
 		n = runtime.GOMAXPROCS(0)
 	default:
 		n = runtime.GOMAXPROCS(0) + 1
@@ -236,7 +239,7 @@ func (o *Orders) PlaceOrder(ctx context.Context, req PlaceRequest) (*Order, erro
 	switch o.strategy {
 	case StrategyQueue:
 		r = o.enqueue(ctx, p)
-	case StrategyConditional:
+	case StrategyConditional, StrategyOptimistic:
 		r = o.together(ctx, p)
 	default:
 		r = o.commit(ctx, []*plan{p}, false)[0]
@@ -361,7 +364,7 @@ func mergeItems(items []Item) ([]Item, error) {
 // waits for one.
 func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result {
 	results := make([]result, len(plans))
-	whole := len(plans) > 1 && o.strategy != StrategyOptimistic && o.strategy != StrategyPessimistic
+	whole := len(plans) > 1 && o.strategy != StrategyPessimistic
 	for attempt := 0; ; attempt++ {
 		err := o.commitOnce(ctx, plans, results, held, whole)
 		if err == nil {
@@ -452,17 +455,31 @@ func (o *Orders) commitOnce(ctx context.Context, plans []*plan, results []result
 // id, or the user's commit token.
 var errIDTaken = errors.New("order id or commit token taken")
 
-// place writes one plan inside tx, in a savepoint. If the header collides
-// with an order of the same token, that order is the answer; if it collides
-// on the order id, it tries a new id.
+// placeSavepoint is the savepoint each plan is written in. One name does
+// for all: a new SAVEPOINT of the same name hides (MySQL: replaces) the
+// last, and ROLLBACK TO keeps it.
+const placeSavepoint = "place_order"
+
+// place writes one plan inside tx, in a savepoint: if it fails, the
+// transaction goes back to where it was before the plan. If the header
+// collides with an order of the same token, that order is the answer; if
+// it collides on the order id, it tries a new id.
+//
+// The savepoint is never released: COMMIT ends it, and a RELEASE would
+// cost a round trip while the hot rows are locked.
 func (o *Orders) place(tx *gorm.DB, p *plan) (*Order, error) {
 	for {
-		var order *Order
-		err := tx.Transaction(func(sp *gorm.DB) error {
-			var err error
-			order, err = o.write(sp, p)
-			return err
-		})
+		if err := tx.SavePoint(placeSavepoint).Error; err != nil {
+			return nil, fmt.Errorf("savepoint: %w", err)
+		}
+		order, err := o.write(tx, p)
+		if err != nil && !retryable(err) {
+			// (A retryable error aborts the whole transaction: MySQL
+			// has dropped the savepoint, and commit starts again.)
+			if rerr := tx.RollbackTo(placeSavepoint).Error; rerr != nil {
+				return nil, fmt.Errorf("%w (and rolling back to the savepoint: %v)", err, rerr)
+			}
+		}
 		if !errors.Is(err, errIDTaken) {
 			return order, err
 		}
