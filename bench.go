@@ -54,7 +54,7 @@ func bench(ctx context.Context, cfg config, args []string, log *slog.Logger, out
 	fs.Float64Var(&o.rate, "rate", 0, "orders started per second (open loop); 0: closed loop")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "stop after this long at the latest")
 	fs.IntVar(&o.skus, "skus", 1, "SKUs to buy from: 1 is one hot SKU, 100 a catalog")
-	fs.IntVar(&o.stock, "stock", 0, "starting stock of each SKU (0: 20000 for one SKU, 300 each otherwise)")
+	fs.IntVar(&o.stock, "stock", 0, "starting stock of each SKU (0: 50000 for one SKU, 300 each otherwise)")
 	fs.IntVar(&o.count, "count", 1, "units per order")
 	fs.IntVar(&o.maxOrders, "max-orders", 0, "stop after this many attempts (0: no limit)")
 	fs.IntVar(&o.maxErrors, "max-errors", 0, "exit non-zero when more attempts than this fail for a reason other than stock")
@@ -101,7 +101,7 @@ func benchOnce(ctx context.Context, cfg config, o benchOptions, log *slog.Logger
 	if o.stock == 0 {
 		o.stock = 300
 		if o.skus == 1 {
-			o.stock = 20000
+			o.stock = 50000
 		}
 	}
 	st, _, err := openMigrated(ctx, cfg, 4)
