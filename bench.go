@@ -41,6 +41,10 @@ type benchOptions struct {
 	perUser   int
 }
 
+// benchUnpaidExpiry is the in-process shop's SHOP_UNPAID_EXPIRY: the
+// longest allowed.
+const benchUnpaidExpiry = 720 * time.Hour
+
 // bench drives a shop over HTTP, then checks the invariants with SQL.
 // Without --url it serves the shop itself, in this process, on the
 // configured database and Redis with the chosen strategy.
@@ -166,6 +170,9 @@ func serveInProcess(ctx context.Context, cfg config, log *slog.Logger) (string, 
 	cfg.Demo = "off"
 	// Every buyer signs up from this one address.
 	cfg.RegisterRate = 1 << 30
+	// Earlier runs' unpaid orders are not canceled in the middle of this
+	// one: that work would be measured with it.
+	cfg.UnpaidExpiry = benchUnpaidExpiry
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return "", nil, err

@@ -2,10 +2,14 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 
 	"github.com/shopspring/decimal"
+	"gorm.io/gorm"
+
+	"github.com/meiduo/shop/migrations"
 )
 
 // The invariants of CONTRACT.md, for tests and the load tool: take a
@@ -52,7 +56,24 @@ func (v Violation) String() string { return v.Rule + ": " + v.Detail }
 
 // TakeSnapshot reads the counters the invariants compare.
 func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
-	db := s.db.WithContext(ctx)
+	// One transaction, so that the reads agree with each other even while
+	// the shop keeps working (a cancellation in between would otherwise
+	// show its order canceled but not its stock back, or the reverse).
+	// SQLite's transaction is its one writer's: nothing writes meanwhile.
+	var opts []*sql.TxOptions
+	if s.dialect != migrations.SQLite {
+		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	var snap *Snapshot
+	err := s.db.WithContext(ctx).Transaction(func(db *gorm.DB) error {
+		var err error
+		snap, err = takeSnapshot(db)
+		return err
+	}, opts...)
+	return snap, err
+}
+
+func takeSnapshot(db *gorm.DB) (*Snapshot, error) {
 	snap := &Snapshot{SKUs: map[int64]SKUState{}, SPUs: map[int64]int{}, Orders: map[string]bool{}, Canceled: map[string]bool{}}
 	var skus []struct {
 		ID    int64
