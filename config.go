@@ -54,7 +54,7 @@ var envVars = [][2]string{
 	{"SHOP_DB_MAX_CONNS", "database pool size (default 4 on SQLite, 16 otherwise)"},
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
 	{"SHOP_TRUSTED_PROXIES", "comma-separated proxy addresses/CIDRs allowed to set X-Forwarded-For (default none)"},
-	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: CPU count + 1); more wait their turn"},
+	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: the CPU count; pessimistic and queue: CPU count + 1); more wait their turn"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
 	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
