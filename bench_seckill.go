@@ -75,7 +75,6 @@ func benchSeckillOnce(ctx context.Context, cfg config, o benchOptions, s seckill
 	// Every buyer comes from this one address, and the limits would
 	// measure the limiter, not the sale.
 	cfg.SeckillUserRate, cfg.SeckillIPRate = 1<<20, 1<<30
-	cfg.UnpaidExpiry = benchUnpaidExpiry
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return nil, err

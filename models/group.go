@@ -12,9 +12,9 @@ import (
 )
 
 // StrategyOptimistic and StrategyConditional commit in groups (group
-// commit). A buyer's commit
-// joins the commits waiting for a turn; whoever gets a turn takes every
-// commit waiting at that moment (up to BatchSize) and writes them in one
+// commit). A buyer's commit joins the commits waiting for a turn; whoever
+// gets a turn takes every commit waiting at that moment (up to BatchSize)
+// and writes them in one
 // transaction, all at once (writeAll). Nobody waits for a group to fill:
 // a commit that finds a turn free goes alone, and commits gather only
 // while every turn is busy, which is when one hot SKU makes them queue on
@@ -170,7 +170,7 @@ func (o *Orders) writeAll(tx *gorm.DB, plans []*plan, results []result) error {
 // (short or withdrawn). MySQL has no RETURNING: there the stock is read
 // back from the row the update now holds locked.
 func takeUnits(tx *gorm.DB, dialect migrations.Dialect, id int64, n int) (after int, ok bool, err error) {
-	q := "UPDATE tb_sku SET stock = stock - ?, sales = sales + ? WHERE id = ? AND stock >= ? AND is_launched = ?"
+	q := "UPDATE tb_sku SET " + condSet + " WHERE " + condWhere
 	args := []any{n, n, id, n, true}
 	if dialect != migrations.MySQL {
 		var got []int
@@ -210,7 +210,7 @@ func casUnits(tx *gorm.DB, _ migrations.Dialect, id int64, n int) (after int, ok
 		case seen.Stock < n:
 			return 0, false, nil
 		}
-		res := tx.Exec("UPDATE tb_sku SET stock = ?, sales = ? WHERE id = ? AND stock = ? AND sales = ? AND is_launched = ?",
+		res := tx.Exec("UPDATE tb_sku SET "+casSet+" WHERE "+casWhere,
 			seen.Stock-n, seen.Sales+n, id, seen.Stock, seen.Sales, true)
 		if res.Error != nil {
 			return 0, false, fmt.Errorf("take %d of sku %d: %w", n, id, res.Error)

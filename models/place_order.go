@@ -111,7 +111,8 @@ type OrdersConfig struct {
 	QueueSize int
 	// BatchSize is how many waiting commits go in one transaction: the
 	// queue worker's batch (StrategyQueue), or a group commit's
-	// (StrategyConditional). 0 means 32; 1 turns batching off.
+	// (StrategyOptimistic, StrategyConditional). 0 means 32; 1 turns
+	// batching off.
 	BatchSize int
 	// Concurrency is how many commit transactions may run at once; more
 	// wait for a turn (within their deadline). Buyers of one hot SKU all
@@ -135,9 +136,10 @@ type Orders struct {
 	strategy Strategy
 	orderID  func(uid int64, now time.Time) string
 	turns    chan struct{} // a token per running commit transaction
-	batch    int           // StrategyQueue and StrategyConditional
+	batch    int           // all but StrategyPessimistic
 
-	// StrategyConditional only: commits waiting for a turn (group commit).
+	// StrategyOptimistic and StrategyConditional: commits waiting for a
+	// turn (group commit).
 	mu      sync.Mutex
 	waiting []*job
 
@@ -352,9 +354,9 @@ func mergeItems(items []Item) ([]Item, error) {
 }
 
 // commit writes the plans in one transaction and returns one result per
-// plan. Several plans of a strategy that takes stock conditionally are
-// first written all at once (writeAll); if they do not all fit, or for
-// the other strategies, each plan goes in its own savepoint, so that one
+// plan. Several plans are first written all at once (writeAll), except
+// with StrategyPessimistic; if they do not all fit, or for that strategy,
+// each plan goes in its own savepoint, so that one
 // plan's failure (short stock, say) leaves the others alone. A deadlock or
 // serialization failure aborts the whole transaction (MySQL discards every
 // savepoint on a deadlock), and the whole transaction runs again after a
@@ -746,6 +748,17 @@ func readSKU(tx *gorm.DB, id int64) (skuNow, error) {
 	return k, nil
 }
 
+// The stock updates of the optimistic and the conditional strategy, for
+// one order (takeCAS, takeConditional) and for a group (casUnits,
+// takeUnits). Arguments: the new stock and sales, then id and the stock
+// and sales seen, then true (CAS); n, n, id, n, true (conditional).
+const (
+	casSet    = "stock = ?, sales = ?"
+	casWhere  = "id = ? AND stock = ? AND sales = ? AND is_launched = ?"
+	condSet   = "stock = stock - ?, sales = sales + ?"
+	condWhere = "id = ? AND stock >= ? AND is_launched = ?"
+)
+
 // takeCAS is the optimistic lock of the Django shop: write the new stock
 // only where the stock is still what was read, and read again if not. The
 // first try uses what prepare read, saving a read when nobody else is
@@ -761,7 +774,7 @@ func takeCAS(u *skuWriter, l BillLine, spu *spuSale) error {
 		// and an adjustment (stock only) in between could bring the stock
 		// back to what was seen with the sales changed, and writing
 		// seen.Sales + n would lose that change.
-		done, err := u.update(seen.ID, l.Count, "stock = ?, sales = ?", "id = ? AND stock = ? AND sales = ? AND is_launched = ?",
+		done, err := u.update(seen.ID, l.Count, casSet, casWhere,
 			[]any{seen.Stock - l.Count, seen.Sales + l.Count, seen.ID, seen.Stock, seen.Sales, true}, seen.Stock-l.Count, spu)
 		if err != nil {
 			return fmt.Errorf("update sku %d: %w", seen.ID, err)
@@ -785,7 +798,7 @@ func takeCAS(u *skuWriter, l BillLine, spu *spuSale) error {
 func takeConditional(u *skuWriter, l BillLine, spu *spuSale) error {
 	tx := u.tx
 	for {
-		done, err := u.update(l.SKU.ID, l.Count, "stock = stock - ?, sales = sales + ?", "id = ? AND stock >= ? AND is_launched = ?",
+		done, err := u.update(l.SKU.ID, l.Count, condSet, condWhere,
 			[]any{l.Count, l.Count, l.SKU.ID, l.Count, true}, -1, spu)
 		if err != nil {
 			return fmt.Errorf("update sku %d: %w", l.SKU.ID, err)

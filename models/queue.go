@@ -107,8 +107,8 @@ func (o *Orders) Run(ctx context.Context) error {
 }
 
 // Waiting is how many commits wait: in the queue (StrategyQueue), or for
-// a turn to join a group commit (StrategyConditional); 0 for the other
-// strategies.
+// a turn to join a group commit (StrategyOptimistic, StrategyConditional);
+// 0 for StrategyPessimistic.
 func (o *Orders) Waiting() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
