@@ -19,13 +19,14 @@ import (
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 )
 
 // app holds the open connections of one process.
 type app struct {
 	Store     *models.Store
 	Redis     *redis.Client
-	Orders    *models.Orders
+	Orders    *order.Orders
 	Seckill   *seckill.Engine
 	log       *slog.Logger
 	redisName string
@@ -62,8 +63,8 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, fmt.Errorf("connect to Redis at %s: %w", a.redisName, err)
 	}
-	a.Orders = models.NewOrdersWith(st, models.OrdersConfig{Strategy: cfg.Strategy, Concurrency: cfg.CommitSlots})
-	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st, Strategy: cfg.SeckillStrategy, Log: log}); err != nil {
+	a.Orders = order.New(st, order.Config{Strategy: cfg.Strategy, Concurrency: cfg.CommitSlots})
+	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st.Sales, Strategy: cfg.SeckillStrategy, Log: log}); err != nil {
 		a.Close()
 		return nil, err
 	}
@@ -110,7 +111,7 @@ func (a *app) prepare(ctx context.Context, cfg config, out io.Writer) error {
 	if cfg.Demo == "off" || (cfg.Demo == "auto" && a.Store.Dialect() != migrations.SQLite) {
 		return nil
 	}
-	loaded, err := a.Store.LoadDemo(ctx)
+	loaded, err := a.Store.Catalog.LoadDemo(ctx)
 	if err != nil {
 		return fmt.Errorf("load the demo catalog: %w", err)
 	}
@@ -161,7 +162,7 @@ func (a *app) expireUnpaid(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	for {
-		n, err := a.Store.ExpireUnpaid(ctx, a.unpaidExpiry)
+		n, err := a.Orders.ExpireUnpaid(ctx, a.unpaidExpiry)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			a.log.Error("expire unpaid orders", "err", err)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 )
 
 // End-to-end tests: the real server on the embedded default (a SQLite
@@ -331,7 +332,7 @@ func recordMessages(sel string) chromedp.Action {
 func TestBrowser(t *testing.T) {
 	b := startBrowserShop(t)
 	ctx := context.Background()
-	order := models.NewOrders(b.store, models.StrategyOptimistic)
+	orders := order.New(b.store, order.Config{})
 
 	t.Run("shopper registers, browses, searches, orders", func(t *testing.T) {
 		tab := b.tab(t)
@@ -419,8 +420,8 @@ func TestBrowser(t *testing.T) {
 		// Someone else buys two of the three while this buyer looks at the page.
 		other := testenv.CreateUser(t, b.store, "early001")
 		addr := testenv.CreateAddress(t, b.store, other.ID)
-		if _, err := order.PlaceOrder(ctx, models.PlaceRequest{UserID: other.ID, AddressID: addr.ID, PayMethod: models.PayCash,
-			Items: []models.Item{{SKUID: demoIPhonePink, Count: 2}}}); err != nil {
+		if _, err := orders.PlaceOrder(ctx, order.PlaceRequest{UserID: other.ID, AddressID: addr.ID, PayMethod: models.PayCash,
+			Items: []order.Item{{SKUID: demoIPhonePink, Count: 2}}}); err != nil {
 			t.Fatal(err)
 		}
 		b.do(t, tab, chromedp.Click(`[data-testid="commit-order"]`), waitText(`[data-testid="commit-error"]`, "库存不足"))
@@ -431,8 +432,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("staff adjust stock, see the ledger, cancel an order", func(t *testing.T) {
 		buyer := testenv.CreateUser(t, b.store, "buyer0001")
 		addr := testenv.CreateAddress(t, b.store, buyer.ID)
-		placed, err := order.PlaceOrder(ctx, models.PlaceRequest{UserID: buyer.ID, AddressID: addr.ID, PayMethod: models.PayOnline,
-			Items: []models.Item{{SKUID: demoEdifier, Count: 3}}})
+		placed, err := orders.PlaceOrder(ctx, order.PlaceRequest{UserID: buyer.ID, AddressID: addr.ID, PayMethod: models.PayOnline,
+			Items: []order.Item{{SKUID: demoEdifier, Count: 3}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -567,7 +568,7 @@ func TestBrowser(t *testing.T) {
 		// A sale that ends while its page is open. The staff form has
 		// minutes only, so this one is opened through the Store.
 		now := time.Now()
-		if _, err := b.store.OpenSale(ctx, models.SaleInput{SKUID: demoWatchStar, Stock: 2, Price: decimal.RequireFromString("2599.00"),
+		if _, err := b.store.Sales.OpenSale(ctx, models.SaleInput{SKUID: demoWatchStar, Stock: 2, Price: decimal.RequireFromString("2599.00"),
 			Start: now.Add(-time.Hour), End: now.Add(time.Second)}); err != nil {
 			t.Fatal(err)
 		}
@@ -608,12 +609,12 @@ func TestBrowser(t *testing.T) {
 		// Staff close it early, and close another sale before its start.
 		// The staff form has minutes only, so that one is opened through
 		// the Store. (Tabs share cookies: each flow logs in again.)
-		live, err := b.store.LiveSale(ctx, demoXiaomi512)
+		live, err := b.store.Sales.LiveSale(ctx, demoXiaomi512)
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now().Add(5 * time.Second)
-		upcoming, err := b.store.OpenSale(ctx, models.SaleInput{SKUID: demoMate60, Stock: 2, Price: decimal.RequireFromString("5999.00"),
+		upcoming, err := b.store.Sales.OpenSale(ctx, models.SaleInput{SKUID: demoMate60, Stock: 2, Price: decimal.RequireFromString("5999.00"),
 			Start: start, End: start.Add(time.Hour)})
 		if err != nil {
 			t.Fatal(err)
@@ -641,7 +642,7 @@ func TestBrowser(t *testing.T) {
 		b.shot(t, tab, "seckill-closed-early")
 	})
 
-	if bad, err := b.store.LedgerMismatches(ctx); err != nil || len(bad) > 0 {
+	if bad, err := b.store.Ledger.LedgerMismatches(ctx); err != nil || len(bad) > 0 {
 		t.Errorf("stock != ledger for %v (%v)", bad, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"sort"
 
+	"github.com/meiduo/shop/internal/loadtest"
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
 )
@@ -28,7 +29,7 @@ var commands = map[string]command{
 	"createsuperuser": {"createsuperuser --username U --password P [--email E] [--mobile M]", "create a staff user with every right", createSuperuser},
 	"loaddemo":        {"loaddemo", "load the demo catalog into an empty database", loadDemo},
 	"seckill":         {"seckill open|close|reconcile|status ...", "run flash sales: open one, close one, reconcile Redis with the database (seckill -h)", seckillCmd},
-	"bench":           {"bench [--strategy S] [--buyers N] [--skus N] [--rate R] [--matrix] ...", "load-test the order commit over HTTP and check the invariants (bench -h)", bench},
+	"bench":           {"bench [--strategy S] [--buyers N] [--skus N] [--matrix | --seckill] ...", "load-test the order commit (or a flash sale) over HTTP and check the invariants (bench -h)", bench},
 }
 
 func printHelp(w io.Writer) {
@@ -71,7 +72,7 @@ func createSuperuser(ctx context.Context, cfg config, args []string, _ *slog.Log
 	fs := flag.NewFlagSet("createsuperuser", flag.ContinueOnError)
 	fs.SetOutput(out)
 	username := fs.String("username", "", "login name (required)")
-	password := fs.String("password", "", "password, 8 to 20 characters (required)")
+	password := fs.String("password", "", "password, 8 to 128 characters (required)")
 	email := fs.String("email", "", "e-mail address")
 	mobile := fs.String("mobile", "", "mobile number; default: a placeholder that no shopper's number can take")
 	if err := fs.Parse(args); err != nil {
@@ -94,7 +95,7 @@ func createSuperuser(ctx context.Context, cfg config, args []string, _ *slog.Log
 		n, _ := rand.Int(rand.Reader, big.NewInt(1e10))
 		m = fmt.Sprintf("0%010d", n)
 	}
-	u, err := st.CreateUser(ctx, models.NewUser{Username: *username, Password: *password, Email: *email, Mobile: m, IsStaff: true, IsSuperuser: true})
+	u, err := st.Accounts.CreateUser(ctx, models.NewUser{Username: *username, Password: *password, Email: *email, Mobile: m, IsStaff: true, IsSuperuser: true})
 	if err != nil {
 		if errors.Is(err, models.ErrDuplicate) {
 			return fmt.Errorf("createsuperuser: the username %q or that mobile is taken", *username)
@@ -114,7 +115,7 @@ func loadDemo(ctx context.Context, cfg config, args []string, _ *slog.Logger, ou
 		return err
 	}
 	defer st.Close()
-	loaded, err := st.LoadDemo(ctx)
+	loaded, err := st.Catalog.LoadDemo(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,6 +125,41 @@ func loadDemo(ctx context.Context, cfg config, args []string, _ *slog.Logger, ou
 	}
 	fmt.Fprintln(out, "Demo catalog loaded.")
 	return nil
+}
+
+// bench is the load tool, internal/loadtest. The shop it loads, unless
+// --url names one, is started here by startShop, as runserver starts it.
+func bench(ctx context.Context, cfg config, args []string, log *slog.Logger, out io.Writer) error {
+	serve := func(ctx context.Context, s loadtest.ShopSettings) (*loadtest.Shop, error) {
+		c := cfg
+		// On a free loopback port, over plain HTTP.
+		c.Addr, c.SecureCookies = "127.0.0.1:0", false
+		c.Strategy, c.Demo = s.Strategy, "off"
+		if s.Demo {
+			c.Demo = "on"
+		}
+		if s.SeckillStrategy != "" {
+			c.SeckillStrategy = s.SeckillStrategy
+		}
+		c.RegisterRate, c.UnpaidExpiry = s.RegisterPerHour, s.UnpaidExpiry
+		c.SeckillUserRate, c.SeckillIPRate = s.SeckillUserRate, s.SeckillIPRate
+		sh, err := startShop(ctx, c, log, io.Discard)
+		if err != nil {
+			return nil, err
+		}
+		return &loadtest.Shop{URL: "http://" + sh.addr, Store: sh.Store, Seckill: sh.Seckill, Stop: func() { sh.shutdown() }}, nil
+	}
+	return loadtest.Bench(ctx, args, loadtest.Deps{
+		Strategy:      cfg.Strategy,
+		EmbeddedRedis: cfg.RedisURL == "",
+		OpenStore: func(ctx context.Context) (*models.Store, error) {
+			st, _, err := openMigrated(ctx, cfg, 4)
+			return st, err
+		},
+		Serve: serve,
+		Log:   log,
+		Out:   out,
+	})
 }
 
 // openMigrated opens the configured database with a pool of conns and

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/meiduo/shop/internal/seckill"
-	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 )
 
 // config is everything read from the environment. Only this file reads it.
@@ -25,7 +25,7 @@ type config struct {
 	DatabaseURL   string
 	RedisURL      string // empty: an in-process Redis-compatible server
 	Secret        []byte
-	Strategy      models.Strategy
+	Strategy      order.Strategy
 	LogLevel      slog.Level
 	DataDir       string
 	DBMaxConns    int
@@ -86,7 +86,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		}
 	}
 	var err error
-	if c.Strategy, err = models.ParseStrategy(get("SHOP_STOCK_STRATEGY", "optimistic")); err != nil {
+	if c.Strategy, err = order.ParseStrategy(get("SHOP_STOCK_STRATEGY", "optimistic")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_STOCK_STRATEGY: %w", err))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("SHOP_LOG_LEVEL", "info"))); err != nil {
@@ -95,12 +95,12 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	if v := get("SHOP_DB_MAX_CONNS", "0"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 1000 {
-			errs = append(errs, fmt.Errorf("SHOP_DB_MAX_CONNS: want a number from 1 to 1000, got %q", v))
+			errs = append(errs, fmt.Errorf("SHOP_DB_MAX_CONNS: want 0 (the default for the database) or a number up to 1000, got %q", v))
 		}
 		c.DBMaxConns = n
 	}
 	if c.CommitSlots, err = strconv.Atoi(get("SHOP_COMMIT_CONCURRENCY", "0")); err != nil || c.CommitSlots < 0 || c.CommitSlots > 1000 {
-		errs = append(errs, fmt.Errorf("SHOP_COMMIT_CONCURRENCY: want a number from 1 to 1000"))
+		errs = append(errs, fmt.Errorf("SHOP_COMMIT_CONCURRENCY: want 0 (the default for the strategy) or a number up to 1000"))
 	}
 	if c.RegisterRate, err = strconv.Atoi(get("SHOP_REGISTER_PER_HOUR", "20")); err != nil || c.RegisterRate < 1 {
 		errs = append(errs, fmt.Errorf("SHOP_REGISTER_PER_HOUR: want a positive number"))

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -70,24 +71,54 @@ func runserver(ctx context.Context, cfg config, args []string, log *slog.Logger,
 	if len(args) == 1 {
 		cfg.Addr = args[0]
 	}
-	a, err := openApp(ctx, cfg, log)
+	s, err := startShop(ctx, cfg, log, stdout)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	if err := a.prepare(ctx, cfg, stdout); err != nil {
-		return err
+	fmt.Fprintf(stdout, "Shop running at http://%s/ (database %s, redis %s, strategy %s). Quit with CTRL-C.\n",
+		cfg.Addr, s.Store.Dialect(), s.redisName, cfg.Strategy)
+	select {
+	case err := <-s.served:
+		s.shutdown()
+		return fmt.Errorf("serve %s: %w", cfg.Addr, err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	return s.shutdown()
+}
+
+// shop is the shop serving HTTP in this process.
+type shop struct {
+	*app
+	addr        string     // where it listens
+	served      chan error // what Serve returned, if it stopped by itself
+	srv         *http.Server
+	stopWorkers context.CancelFunc
+}
+
+// startShop opens the database and Redis, migrates, builds the handlers
+// and the router, starts the workers and serves on cfg.Addr. runserver
+// and the load tool's in-process shop (shop bench) both start here.
+func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer) (*shop, error) {
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.prepare(ctx, cfg, out); err != nil {
+		a.Close()
+		return nil, err
 	}
 	h, err := a.handlers(cfg)
 	if err != nil {
-		return err
+		a.Close()
+		return nil, err
 	}
-	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopWorkers()
-	a.startWorkers(workers)
-
+	l, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("serve %s: %w", cfg.Addr, err)
+	}
 	srv := &http.Server{
-		Addr:              cfg.Addr,
 		Handler:           web.New(h, web.Config{CSRFKey: cfg.subkey("csrf"), SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.Proxies, Log: log}),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
@@ -95,21 +126,21 @@ func runserver(ctx context.Context, cfg config, args []string, log *slog.Logger,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	fmt.Fprintf(stdout, "Shop running at http://%s/ (database %s, redis %s, strategy %s). Quit with CTRL-C.\n",
-		cfg.Addr, a.Store.Dialect(), a.redisName, cfg.Strategy)
+	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	a.startWorkers(workers)
+	s := &shop{app: a, addr: l.Addr().String(), served: make(chan error, 1), srv: srv, stopWorkers: stopWorkers}
+	go func() { s.served <- s.srv.Serve(l) }()
+	return s, nil
+}
 
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve %s: %w", cfg.Addr, err)
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+// shutdown lets the requests under way finish (for up to 10 seconds),
+// then stops the workers and closes the connections.
+func (s *shop) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = srv.Shutdown(shutdownCtx)
-	stopWorkers()
-	a.waitWorkers()
+	err := s.srv.Shutdown(ctx)
+	s.stopWorkers()
+	s.waitWorkers()
+	s.Close()
 	return err
 }

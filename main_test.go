@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -159,6 +160,92 @@ func TestBenchSellsOutExactly(t *testing.T) {
 			t.Errorf("bench output lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// Each strategy flag names one thing, and a wrong value is refused
+// before anything is opened.
+func TestBenchStrategyFlags(t *testing.T) {
+	dir := t.TempDir()
+	getenv := env(map[string]string{"DATABASE_URL": "sqlite:///" + filepath.Join(dir, "f.db"), "SHOP_DATA_DIR": dir})
+	tests := []struct {
+		name string
+		args []string
+		want []string // in the error
+	}{
+		{"flash-sale name for the order commit", []string{"--strategy", "lua"}, []string{"--strategy", "flash-sale strategy", "--seckill-strategy lua"}},
+		{"unknown order strategy", []string{"--strategy", "magic"}, []string{"--strategy", "magic", "optimistic, conditional, pessimistic or queue"}},
+		{"unknown flash-sale strategy", []string{"--seckill", "--seckill-strategy", "magic"}, []string{"--seckill-strategy", "magic", "lua, watch, lock or all"}},
+		{"order name for the flash sale", []string{"--seckill", "--seckill-strategy", "queue"}, []string{"--seckill-strategy", "queue", "lua, watch, lock or all"}},
+		{"flash-sale strategy without --seckill", []string{"--seckill-strategy", "lua"}, []string{"--seckill-strategy applies to --seckill only"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			err := run(context.Background(), append([]string{"bench"}, tt.args...), getenv, &out, &out)
+			if err == nil {
+				t.Fatalf("bench %v succeeded; output:\n%s", tt.args, out.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("bench %v: error %q, want it to contain %q", tt.args, err, w)
+				}
+			}
+		})
+	}
+}
+
+// shop bench --seckill on a private redis-server: one strategy, one sale,
+// every invariant exact.
+func TestBenchSeckill(t *testing.T) {
+	redisURL := startRedis(t)
+	dir := t.TempDir()
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":   "sqlite:///" + filepath.Join(dir, "seckill.db"),
+		"REDIS_URL":      redisURL,
+		"SHOP_DATA_DIR":  dir,
+		"SHOP_LOG_LEVEL": "warn",
+	})
+	args := []string{"bench", "--seckill", "--seckill-strategy", "lua", "--buyers", "5", "--sale-stock", "20", "--per-user", "5", "--duration", "2s"}
+	if err := run(context.Background(), args, getenv, &out, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"strategy lua, 5 buyers, 20 units", "| lua | 5 |", "| 20 |", "| 0 | exact |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(out.String(), "| watch |") {
+		t.Errorf("--seckill-strategy lua ran other strategies too:\n%s", out.String())
+	}
+}
+
+// startRedis starts a private, empty redis-server on a free port for the
+// test, and stops it when the test ends.
+func startRedis(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("redis-server not installed")
+	}
+	addr := freeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port, "--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
+			return "redis://" + addr + "/0"
+		}
+	}
+	t.Fatalf("redis-server did not listen on %s", addr)
+	return ""
 }
 
 // migrate, loaddemo and createsuperuser do their work once and say so

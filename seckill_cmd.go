@@ -59,7 +59,7 @@ func seckillCmd(ctx context.Context, cfg config, args []string, log *slog.Logger
 				}
 			}
 			if *price == "" {
-				k, err := a.Store.SKUByID(ctx, *sku)
+				k, err := a.Store.Catalog.SKUByID(ctx, *sku)
 				if err != nil {
 					return err
 				}

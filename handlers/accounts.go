@@ -131,7 +131,7 @@ func (h *Handlers) Register(c *gin.Context) {
 		h.renderRegister(c, http.StatusTooManyRequests, f, nil, "register.err.limited")
 		return
 	}
-	u, err := h.Store.CreateUser(ctx, models.NewUser{Username: f.Username, Password: f.Password, Mobile: f.Mobile})
+	u, err := h.Store.Accounts.CreateUser(ctx, models.NewUser{Username: f.Username, Password: f.Password, Mobile: f.Mobile})
 	if errors.Is(err, models.ErrDuplicate) {
 		// Another sign-up took the name or number since the check above.
 		if err := h.markTaken(ctx, f, problems); err != nil {
@@ -159,14 +159,14 @@ func (h *Handlers) Register(c *gin.Context) {
 // markTaken adds a problem to the username and mobile fields that another
 // user already has.
 func (h *Handlers) markTaken(ctx context.Context, f registerForm, problems map[string]string) error {
-	taken, err := h.Store.UsernameTaken(ctx, f.Username)
+	taken, err := h.Store.Accounts.UsernameTaken(ctx, f.Username)
 	if err != nil {
 		return err
 	}
 	if taken {
 		problems["username"] = "register.err.username_taken"
 	}
-	if taken, err = h.Store.MobileTaken(ctx, f.Mobile); err != nil {
+	if taken, err = h.Store.Accounts.MobileTaken(ctx, f.Mobile); err != nil {
 		return err
 	}
 	if taken {
@@ -243,7 +243,7 @@ func (h *Handlers) Login(c *gin.Context) {
 		h.renderLogin(c, http.StatusTooManyRequests, f, templates.Tf(l, "login.err.limited", int(math.Ceil(wait.Minutes()))))
 		return
 	}
-	u, err := h.Store.Authenticate(ctx, f.Username, f.Password)
+	u, err := h.Store.Accounts.Authenticate(ctx, f.Username, f.Password)
 	if errors.Is(err, models.ErrBadCredential) {
 		h.countLoginFailure(ctx, limits)
 		h.renderLogin(c, http.StatusBadRequest, f, templates.T(l, "login.err.credentials"))

@@ -81,7 +81,7 @@ func TestRegister(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			shop := testenv.NewShop(t, db)
-			if _, err := db.Store.CreateUser(context.Background(), models.NewUser{Username: "existing", Password: testenv.Password, Mobile: "13700000000"}); err != nil {
+			if _, err := db.Store.Accounts.CreateUser(context.Background(), models.NewUser{Username: "existing", Password: testenv.Password, Mobile: "13700000000"}); err != nil {
 				t.Fatal(err)
 			}
 			for _, tt := range tests {
@@ -104,7 +104,7 @@ func TestRegister(t *testing.T) {
 					if ck := sessionCookie(res); ck != nil {
 						t.Errorf("a failed sign-up set a session cookie")
 					}
-					if taken, err := db.Store.UsernameTaken(context.Background(), tt.form.Get("username")); err != nil || (taken && tt.field != "username") {
+					if taken, err := db.Store.Accounts.UsernameTaken(context.Background(), tt.form.Get("username")); err != nil || (taken && tt.field != "username") {
 						t.Errorf("a failed sign-up created user %q (taken %v, err %v)", tt.form.Get("username"), taken, err)
 					}
 				})
@@ -127,7 +127,7 @@ func TestRegister(t *testing.T) {
 				if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
 					t.Errorf("the same username again: status %d, want 400 with the taken message", res.Status)
 				}
-				if _, err := db.Store.Authenticate(context.Background(), "13600000000", "secret-pw-1"); err != nil {
+				if _, err := db.Store.Accounts.Authenticate(context.Background(), "13600000000", "secret-pw-1"); err != nil {
 					t.Errorf("the new account does not log in by mobile: %v", err)
 				}
 			})
@@ -156,7 +156,7 @@ func TestRegisterLimitPerIP(t *testing.T) {
 	if res.Status != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
 		t.Errorf("third sign-up: status %d, Retry-After %q; want 429 with Retry-After", res.Status, res.Header.Get("Retry-After"))
 	}
-	if taken, _ := db.Store.UsernameTaken(context.Background(), "third3"); taken {
+	if taken, _ := db.Store.Accounts.UsernameTaken(context.Background(), "third3"); taken {
 		t.Error("the refused sign-up created its user")
 	}
 }

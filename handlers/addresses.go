@@ -89,7 +89,7 @@ func validEmail(s string) bool {
 // marked, and a form that the page script sends to the JSON endpoints.
 func (h *Handlers) AddressesPage(c *gin.Context) {
 	u := currentUser(c)
-	list, def, err := h.Store.AddressBook(c.Request.Context(), u.ID)
+	list, def, err := h.Store.Addresses.AddressBook(c.Request.Context(), u.ID)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -120,7 +120,7 @@ func (h *Handlers) CreateAddress(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	a, err := h.Store.CreateAddress(c.Request.Context(), currentUser(c).ID, in)
+	a, err := h.Store.Addresses.CreateAddress(c.Request.Context(), currentUser(c).ID, in)
 	if errors.Is(err, models.ErrTooMany) {
 		err = reject("addr.too_many")
 	}
@@ -149,7 +149,7 @@ func (h *Handlers) UpdateAddress(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	a, err := h.Store.UpdateAddress(c.Request.Context(), currentUser(c).ID, id, in)
+	a, err := h.Store.Addresses.UpdateAddress(c.Request.Context(), currentUser(c).ID, id, in)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -165,7 +165,7 @@ func (h *Handlers) DeleteAddress(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Store.DeleteAddress(c.Request.Context(), currentUser(c).ID, id); err != nil {
+	if err := h.Store.Addresses.DeleteAddress(c.Request.Context(), currentUser(c).ID, id); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -181,7 +181,7 @@ func (h *Handlers) SetDefaultAddress(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Store.SetDefaultAddress(c.Request.Context(), currentUser(c).ID, id); err != nil {
+	if err := h.Store.Addresses.SetDefaultAddress(c.Request.Context(), currentUser(c).ID, id); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -22,7 +22,7 @@ func validAddress() map[string]any {
 
 func addressesOf(t *testing.T, db testenv.DB, uid int64) []models.Address {
 	t.Helper()
-	list, err := db.Store.Addresses(context.Background(), uid)
+	list, err := db.Store.Addresses.Addresses(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func addressesOf(t *testing.T, db testenv.DB, uid int64) []models.Address {
 
 func defaultOf(t *testing.T, db testenv.DB, uid int64) int64 {
 	t.Helper()
-	u, err := db.Store.UserByID(context.Background(), uid)
+	u, err := db.Store.Accounts.UserByID(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestAddressBookThroughHTTP(t *testing.T) {
 			if res.Code(t) != 0 {
 				t.Fatalf("update: %s", res.Body)
 			}
-			if a, _ := db.Store.AddressOf(context.Background(), u.ID, id); a.Place != "上地十街 10 号" || a.Title != "张三" {
+			if a, _ := db.Store.Addresses.AddressOf(context.Background(), u.ID, id); a.Place != "上地十街 10 号" || a.Title != "张三" {
 				t.Errorf("after update: place %q title %q, want the new place and the receiver as title", a.Place, a.Title)
 			}
 
@@ -160,7 +160,7 @@ func TestAddressesOfOthersAreNotFound(t *testing.T) {
 			testenv.CreateUser(t, db.Store, "mallory")
 			a := testenv.CreateAddress(t, db.Store, alice.ID)
 			gone := testenv.CreateAddress(t, db.Store, alice.ID)
-			if err := db.Store.DeleteAddress(context.Background(), alice.ID, gone.ID); err != nil {
+			if err := db.Store.Addresses.DeleteAddress(context.Background(), alice.ID, gone.ID); err != nil {
 				t.Fatal(err)
 			}
 			before := addressesOf(t, db, alice.ID)

@@ -119,7 +119,7 @@ func (h *Handlers) staffID(c *gin.Context) int64 { return currentUser(c).ID }
 func (h *Handlers) AdminDashboard(c *gin.Context) {
 	ctx := c.Request.Context()
 	now := h.Now().In(beijing)
-	d, err := h.Store.Dashboard(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, beijing))
+	d, err := h.Store.Admin.Dashboard(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, beijing))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -152,7 +152,7 @@ func orderRows(orders []models.Order, names map[int64]string) []templates.AdminO
 // categoryOptions lists the categories for a <select>; first is the
 // choice with value "" ("all" in a filter, "choose" in a form).
 func (h *Handlers) categoryOptions(c *gin.Context, selected int64, firstKey string) ([]templates.Option, map[int64]string, error) {
-	cats, err := h.Store.AllCategories(c.Request.Context())
+	cats, err := h.Store.Admin.AllCategories(c.Request.Context())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,7 +200,7 @@ func (h *Handlers) skuList(c *gin.Context, low bool) {
 		h.fail(c, badField("launched", "err.field.type"))
 		return
 	}
-	skus, pg, err := h.Store.AdminSKUs(c.Request.Context(), f, page)
+	skus, pg, err := h.Store.Admin.AdminSKUs(c.Request.Context(), f, page)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -243,7 +243,7 @@ func (h *Handlers) AdminSKU(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	k, err := h.Store.SKUByID(c.Request.Context(), id)
+	k, err := h.Store.Catalog.SKUByID(c.Request.Context(), id)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -263,7 +263,7 @@ func (h *Handlers) skuForm(c *gin.Context, status int, id int64, form templates.
 		h.fail(c, err)
 		return
 	}
-	spus, err := h.Store.AllSPUs(ctx)
+	spus, err := h.Store.Admin.AllSPUs(ctx)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -275,13 +275,13 @@ func (h *Handlers) skuForm(c *gin.Context, status int, id int64, form templates.
 	v := templates.AdminSKUView{AdminPage: h.adminPage(c, "admin.nav.skus", templates.SectionSKUs),
 		ID: id, Form: form, Errors: errs, SPUs: spuOpts, Categories: cats}
 	if id != 0 {
-		k, err := h.Store.SKUByID(ctx, id)
+		k, err := h.Store.Catalog.SKUByID(ctx, id)
 		if err != nil {
 			h.fail(c, err)
 			return
 		}
 		v.Stock, v.Sales, v.Launched, v.Image = k.Stock, k.Sales, k.IsLaunched, k.DefaultImage
-		rows, _, err := h.Store.Ledger(ctx, models.LedgerFilter{SKUID: id}, 1)
+		rows, _, err := h.Store.Ledger.Ledger(ctx, models.LedgerFilter{SKUID: id}, 1)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -344,7 +344,7 @@ func (h *Handlers) AdminCreateSKU(c *gin.Context) {
 		h.skuForm(c, http.StatusBadRequest, 0, form, errs)
 		return
 	}
-	k, err := h.Store.CreateSKU(c.Request.Context(), in)
+	k, err := h.Store.Admin.CreateSKU(c.Request.Context(), in)
 	if errors.Is(err, models.ErrNotFound) {
 		h.skuForm(c, http.StatusBadRequest, 0, form, map[string]string{"spu": templates.T(l, "admin.err.choose")})
 		return
@@ -369,10 +369,10 @@ func (h *Handlers) AdminUpdateSKU(c *gin.Context) {
 		h.skuForm(c, http.StatusBadRequest, id, form, errs)
 		return
 	}
-	err = h.Store.UpdateSKU(c.Request.Context(), id, in)
+	err = h.Store.Admin.UpdateSKU(c.Request.Context(), id, in)
 	h.skus.evict(id)
 	if errors.Is(err, models.ErrNotFound) {
-		if _, err := h.Store.SKUByID(c.Request.Context(), id); err != nil {
+		if _, err := h.Store.Catalog.SKUByID(c.Request.Context(), id); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -398,7 +398,7 @@ func (h *Handlers) AdminLaunchSKU(c *gin.Context) {
 		h.fail(c, badField("launched", "err.field.type"))
 		return
 	}
-	err = h.Store.SetLaunched(c.Request.Context(), id, on == "1")
+	err = h.Store.Admin.SetLaunched(c.Request.Context(), id, on == "1")
 	h.skus.evict(id)
 	if err != nil {
 		h.fail(c, err)
@@ -429,7 +429,7 @@ func (h *Handlers) AdminAdjustStock(c *gin.Context) {
 		h.back(c, to, "admin.flash.bad_note", true)
 		return
 	}
-	e, err := h.Store.AdjustStock(c.Request.Context(), models.Adjustment{SKUID: id, Delta: delta, StaffID: h.staffID(c), Note: note})
+	e, err := h.Store.Admin.AdjustStock(c.Request.Context(), models.Adjustment{SKUID: id, Delta: delta, StaffID: h.staffID(c), Note: note})
 	var se *models.StockError
 	if errors.As(err, &se) {
 		h.back(c, to, "admin.flash.too_low", true, se.Left)
@@ -454,7 +454,7 @@ func (h *Handlers) AdminSPUs(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	rows, pg, err := h.Store.AdminSPUs(c.Request.Context(), c.Query("q"), cat, page)
+	rows, pg, err := h.Store.Admin.AdminSPUs(c.Request.Context(), c.Query("q"), cat, page)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -484,7 +484,7 @@ func (h *Handlers) AdminSPU(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	p, err := h.Store.SPUByID(c.Request.Context(), id)
+	p, err := h.Store.Admin.SPUByID(c.Request.Context(), id)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -534,7 +534,7 @@ func (h *Handlers) AdminCreateSPU(c *gin.Context) {
 		h.spuForm(c, http.StatusBadRequest, 0, form, errs)
 		return
 	}
-	p, err := h.Store.CreateSPU(c.Request.Context(), in)
+	p, err := h.Store.Admin.CreateSPU(c.Request.Context(), in)
 	if errors.Is(err, models.ErrNotFound) {
 		h.spuForm(c, http.StatusBadRequest, 0, form, map[string]string{"category": templates.T(l, "admin.err.choose")})
 		return
@@ -559,9 +559,9 @@ func (h *Handlers) AdminUpdateSPU(c *gin.Context) {
 		h.spuForm(c, http.StatusBadRequest, id, form, errs)
 		return
 	}
-	err = h.Store.UpdateSPU(c.Request.Context(), id, in)
+	err = h.Store.Admin.UpdateSPU(c.Request.Context(), id, in)
 	if errors.Is(err, models.ErrNotFound) {
-		if _, err := h.Store.SPUByID(c.Request.Context(), id); err != nil {
+		if _, err := h.Store.Admin.SPUByID(c.Request.Context(), id); err != nil {
 			h.fail(c, err)
 			return
 		}
@@ -588,7 +588,7 @@ func (h *Handlers) AdminLedger(c *gin.Context) {
 		return
 	}
 	reason := c.Query("reason")
-	rows, pg, err := h.Store.Ledger(c.Request.Context(), models.LedgerFilter{SKUID: sku, Reason: reason}, page)
+	rows, pg, err := h.Store.Ledger.Ledger(c.Request.Context(), models.LedgerFilter{SKUID: sku, Reason: reason}, page)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -646,7 +646,7 @@ func (h *Handlers) AdminOrders(c *gin.Context) {
 		}
 		f.To = day.AddDate(0, 0, 1)
 	}
-	orders, names, pg, err := h.Store.AdminOrders(c.Request.Context(), f, page)
+	orders, names, pg, err := h.Store.Admin.AdminOrders(c.Request.Context(), f, page)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -665,7 +665,7 @@ func (h *Handlers) AdminOrders(c *gin.Context) {
 
 // AdminOrder shows one order with the moves its status allows.
 func (h *Handlers) AdminOrder(c *gin.Context) {
-	d, err := h.Store.AdminOrder(c.Request.Context(), c.Param("order_id"))
+	d, err := h.Store.Admin.AdminOrder(c.Request.Context(), c.Param("order_id"))
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -694,18 +694,18 @@ func (h *Handlers) AdminOrder(c *gin.Context) {
 func (h *Handlers) AdminCancelOrder(c *gin.Context) {
 	staff := h.staffID(c)
 	h.moveOrder(c, "admin.flash.canceled", func(ctx context.Context, id string) error {
-		return h.Store.CancelOrder(ctx, id, &staff, "")
+		return h.Orders.CancelOrder(ctx, id, &staff, "")
 	})
 }
 
 // AdminShipOrder marks an order awaiting shipment as shipped.
 func (h *Handlers) AdminShipOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.shipped", h.Store.ShipOrder)
+	h.moveOrder(c, "admin.flash.shipped", h.Orders.ShipOrder)
 }
 
 // AdminCompleteOrder finishes a shipped order.
 func (h *Handlers) AdminCompleteOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.completed", h.Store.CompleteOrder)
+	h.moveOrder(c, "admin.flash.completed", h.Orders.CompleteOrder)
 }
 
 func (h *Handlers) moveOrder(c *gin.Context, okKey string, move func(context.Context, string) error) {

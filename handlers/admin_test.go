@@ -14,6 +14,7 @@ import (
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 	"github.com/meiduo/shop/web"
 )
 
@@ -33,10 +34,10 @@ func newAdminEnv(t *testing.T, db testenv.DB) *adminEnv {
 		t.Fatal(err)
 	}
 	e := &adminEnv{orderEnv: &orderEnv{t: t, db: db, sql: sqlDB, shop: testenv.NewShopWith(t, db, rdb, nil), carts: carts.New(rdb)}}
-	if _, err := db.Store.LoadDemo(context.Background()); err != nil {
+	if _, err := db.Store.Catalog.LoadDemo(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	u, err := db.Store.CreateUser(context.Background(), models.NewUser{Username: "boss01", Password: testenv.Password,
+	u, err := db.Store.Accounts.CreateUser(context.Background(), models.NewUser{Username: "boss01", Password: testenv.Password,
 		Mobile: testenv.RandomMobile(), IsStaff: true})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +74,7 @@ func TestAdminEveryRouteRefusesNonStaff(t *testing.T) {
 		}
 		t.Run(r.Method+" "+r.Path, func(t *testing.T) {
 			before := db.Store
-			snap, err := before.TakeSnapshot(context.Background())
+			snap, err := testkit.TakeSnapshot(context.Background(), before)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,7 +86,7 @@ func TestAdminEveryRouteRefusesNonStaff(t *testing.T) {
 			if res.Status != http.StatusForbidden {
 				t.Errorf("shopper: %d, want 403", res.Status)
 			}
-			after, err := before.TakeSnapshot(context.Background())
+			after, err := testkit.TakeSnapshot(context.Background(), before)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +177,7 @@ func TestAdminStockAndCancelThroughHTTP(t *testing.T) {
 			if got := stockOf(t, e.staff, sku); got != 98 {
 				t.Errorf("stock after the order %d, want 98", got)
 			}
-			u, err := db.Store.UserByID(context.Background(), b.uid)
+			u, err := db.Store.Accounts.UserByID(context.Background(), b.uid)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +204,7 @@ func TestAdminStockAndCancelThroughHTTP(t *testing.T) {
 			if res := e.staff.Do(http.MethodPost, "/admin/orders/nope/ship/", url.Values{}); res.Status != http.StatusNotFound {
 				t.Errorf("ship an unknown order: %d, want 404", res.Status)
 			}
-			bad, err := db.Store.LedgerMismatches(context.Background())
+			bad, err := db.Store.Ledger.LedgerMismatches(context.Background())
 			if err != nil || len(bad) != 0 {
 				t.Errorf("ledger mismatches %v, %v", bad, err)
 			}

@@ -100,7 +100,7 @@ func TestAdminUploadSKUImage(t *testing.T) {
 			ctx := context.Background()
 			const path = "/admin/skus/1/"
 			dir := e.shop.Handlers.MediaDir
-			before, err := db.Store.SKUByID(ctx, 1)
+			before, err := db.Store.Catalog.SKUByID(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -152,7 +152,7 @@ func TestAdminUploadSKUImage(t *testing.T) {
 							t.Errorf("flash %q, want %q", got, tc.wantFlash)
 						}
 					}
-					k, err := db.Store.SKUByID(ctx, 1)
+					k, err := db.Store.Catalog.SKUByID(ctx, 1)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -174,7 +174,7 @@ func TestAdminUploadSKUImage(t *testing.T) {
 			if got, want := oneTestid(t, page.Body, "flash"), "图片已上传"; got != want {
 				t.Errorf("flash %q, want %q", got, want)
 			}
-			k, err := db.Store.SKUByID(ctx, 1)
+			k, err := db.Store.Catalog.SKUByID(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,7 +193,7 @@ func TestAdminUploadSKUImage(t *testing.T) {
 			if res := upload(t, e.staff, path+"image/", "big.png", "image/png", big, true); res.Status != http.StatusSeeOther {
 				t.Fatalf("1 MiB upload: %d, want 303\n%.1000s", res.Status, res.Body)
 			}
-			if k2, err := db.Store.SKUByID(ctx, 1); err != nil || k2.DefaultImage == k.DefaultImage {
+			if k2, err := db.Store.Catalog.SKUByID(ctx, 1); err != nil || k2.DefaultImage == k.DefaultImage {
 				t.Errorf("after a 1 MiB upload default_image is %q (%v), want a new one", k2.DefaultImage, err)
 			}
 

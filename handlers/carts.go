@@ -217,7 +217,7 @@ func (h *Handlers) lineInput(c *gin.Context) (*models.SKU, int, bool, error) {
 	}
 	// A SKU withdrawn in another process may still be put in a cart for
 	// up to CacheTTL; the order commit refuses it.
-	sku, err := h.skus.get(c.Request.Context(), id, h.Store.SKUByID)
+	sku, err := h.skus.get(c.Request.Context(), id, h.Store.Catalog.SKUByID)
 	switch {
 	case errors.Is(err, models.ErrNotFound):
 		return nil, 0, false, reject("cart.unknown_sku")
@@ -398,7 +398,7 @@ func (h *Handlers) cartSKUs(c *gin.Context) ([]carts.Line, map[int64]*models.SKU
 	for i, l := range lines {
 		ids[i] = l.SKUID
 	}
-	list, err := h.Store.SKUsByIDs(ctx, ids)
+	list, err := h.Store.Catalog.SKUsByIDs(ctx, ids)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,7 +18,7 @@ const shelfSize = 4
 
 // Home shows the categories, each with its best-selling launched SKUs.
 func (h *Handlers) Home(c *gin.Context) {
-	shelves, err := h.Store.Shelves(c.Request.Context(), shelfSize)
+	shelves, err := h.Store.Catalog.Shelves(c.Request.Context(), shelfSize)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -44,12 +44,12 @@ func (h *Handlers) List(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	sort := models.ParseSort(c.Query("sort"))
-	cat, pg, err := h.Store.CategorySKUs(ctx, id, sort, int(number))
+	cat, pg, err := h.Store.Catalog.CategorySKUs(ctx, id, sort, int(number))
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	cats, err := h.Store.Categories(ctx)
+	cats, err := h.Store.Catalog.Categories(ctx)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -84,7 +84,7 @@ func (h *Handlers) Detail(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	d, err := h.Store.SKUDetailByID(c.Request.Context(), id)
+	d, err := h.Store.Catalog.SKUDetailByID(c.Request.Context(), id)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -141,7 +141,7 @@ func (h *Handlers) Search(c *gin.Context) {
 		}
 		number = n
 	}
-	pg, err := h.Store.SearchSKUs(c.Request.Context(), q, int(number))
+	pg, err := h.Store.Catalog.SearchSKUs(c.Request.Context(), q, int(number))
 	if err != nil {
 		h.fail(c, err)
 		return

@@ -22,14 +22,14 @@ func demoShop(t *testing.T, db testenv.DB) (*testenv.Shop, map[string]models.SKU
 	t.Helper()
 	ctx := context.Background()
 	shop := testenv.NewShop(t, db)
-	if loaded, err := db.Store.LoadDemo(ctx); err != nil || !loaded {
+	if loaded, err := db.Store.Catalog.LoadDemo(ctx); err != nil || !loaded {
 		t.Fatalf("LoadDemo = %v, %v", loaded, err)
 	}
 	ids := make([]int64, 200)
 	for i := range ids {
 		ids[i] = int64(i + 1)
 	}
-	all, err := db.Store.SKUsByIDs(ctx, ids)
+	all, err := db.Store.Catalog.SKUsByIDs(ctx, ids)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func demoShop(t *testing.T, db testenv.DB) (*testenv.Shop, map[string]models.SKU
 	for _, k := range all {
 		skus[k.Name] = k
 	}
-	cats, err := db.Store.Categories(ctx)
+	cats, err := db.Store.Catalog.Categories(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ import (
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 	"github.com/meiduo/shop/templates"
 )
 
@@ -37,7 +38,7 @@ import (
 type Deps struct {
 	Store    *models.Store
 	Carts    *carts.Store
-	Orders   *models.Orders // the order commit; nil means the default strategy on Store
+	Orders   *order.Orders  // the order commit; nil means the default strategy on Store
 	Sessions sessions.Store // gorilla/sessions; signs (and encrypts) the session cookie
 	Limiter  *redis_rate.Limiter
 	Log      *slog.Logger
@@ -106,7 +107,7 @@ func New(d Deps) (*Handlers, error) {
 	d.Limits = d.Limits.withDefaults()
 	d.SeckillLimits = d.SeckillLimits.withDefaults()
 	if d.Orders == nil {
-		d.Orders = models.NewOrders(d.Store, models.StrategyOptimistic)
+		d.Orders = order.New(d.Store, order.Config{})
 	}
 	if d.CacheTTL == 0 {
 		d.CacheTTL = 2 * time.Second
@@ -228,13 +229,19 @@ type statusError struct{ Status int }
 
 func (e *statusError) Error() string { return http.StatusText(e.Status) }
 
-// businessKeys maps model sentinels that are business rejections to their
-// message keys.
+// businessKeys maps the sentinels that are business rejections, of every
+// package, to their message keys: the one table of them. (A
+// *models.StockError is named in its message: see fail.)
 var businessKeys = []struct {
 	err error
 	key string
 }{
 	{models.ErrOutOfStock, "order.out_of_stock"},
+	{seckill.ErrSoldOut, "seckill.sold_out"},
+	{seckill.ErrNotStarted, "seckill.not_started"},
+	{seckill.ErrEnded, "seckill.ended"},
+	{seckill.ErrLimit, "seckill.limit"},
+	{seckill.ErrNoSale, "seckill.no_sale"},
 	{models.ErrNotLaunched, "cart.not_launched"},
 	{models.ErrEmptySelect, "order.empty"},
 	{models.ErrTooMany, "err.too_many"},
@@ -242,8 +249,6 @@ var businessKeys = []struct {
 	{carts.ErrFull, "cart.full"},
 }
 
-// fail is the one place where errors become HTTP answers. Only 5xx are
-// logged at error level; users see a generic message for them.
 // errorReply is the JSON of a refusal: {code, errmsg}. (A struct: the
 // sold-out answer is most of a flash sale's traffic, and a map costs more
 // to encode.)
@@ -252,6 +257,10 @@ type errorReply struct {
 	Errmsg string `json:"errmsg"`
 }
 
+// fail is the one place where errors become HTTP answers. Only 5xx are
+// logged at error level; users see a generic message for them. A
+// dependency that is down, or a request whose deadline passed, is 503,
+// never 500.
 func (h *Handlers) fail(c *gin.Context, err error) {
 	l := lang(c)
 	status, code, msg := http.StatusInternalServerError, 500, templates.T(l, "err.500")
@@ -259,6 +268,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 	var rj *rejection
 	var se *statusError
 	var mbe *http.MaxBytesError
+	var stock *models.StockError
 	switch {
 	case errors.As(err, &mbe):
 		status, code, msg = http.StatusRequestEntityTooLarge, 413, templates.T(l, "err.413")
@@ -274,7 +284,10 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		msg = templates.T(l, "err."+itoa(se.Status))
 	case errors.Is(err, models.ErrInvalid):
 		status, code, msg = http.StatusBadRequest, 400, templates.T(l, "err.400")+": "+err.Error()
-	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded), unavailable(err):
+	case errors.As(err, &stock):
+		status, code, msg = http.StatusOK, 400, templates.Tf(l, "order.out_of_stock_sku", stock.Name)
+	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded), unavailable(err),
+		c.Request.Context().Err() != nil:
 		status, code, msg = http.StatusServiceUnavailable, 503, templates.T(l, "err.503")
 	case errors.Is(err, models.ErrNotFound):
 		status, code, msg = http.StatusNotFound, 404, templates.T(l, "err.404")
@@ -310,10 +323,10 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 }
 
 // unavailable reports errors that mean a dependency (database or Redis) is
-// down or unreachable: answered 503, not 500.
+// down, unreachable or cut off mid-transaction: answered 503, not 500.
 func unavailable(err error) bool {
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+	return models.Transient(err) || errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, syscall.ECONNREFUSED) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/meiduo/shop/internal/testenv"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 func TestHealthz(t *testing.T) {
@@ -32,7 +33,7 @@ func TestRedisDownIs503(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	shop := testenv.NewShopWith(t, db, rdb, nil)
 	u := testenv.CreateUser(t, db.Store, "redisdown")
-	skus, err := db.Store.CreateBenchSKUs(context.Background(), "redis-down", 1, 5, decimal.RequireFromString("1.00"))
+	skus, err := testkit.CreateBenchSKUs(context.Background(), db.Store, "redis-down", 1, 5, decimal.RequireFromString("1.00"))
 	if err != nil {
 		t.Fatal(err)
 	}

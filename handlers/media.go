@@ -76,7 +76,7 @@ func (h *Handlers) AdminUploadSKUImage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	if _, err := h.Store.SKUByID(ctx, id); err != nil {
+	if _, err := h.Store.Catalog.SKUByID(ctx, id); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -122,7 +122,7 @@ func (h *Handlers) AdminUploadSKUImage(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Store.SetSKUImage(ctx, id, "/media/"+name); err != nil {
+	if err := h.Store.Admin.SetSKUImage(ctx, id, "/media/"+name); err != nil {
 		if rmErr := os.Remove(filepath.Join(h.MediaDir, name)); rmErr != nil {
 			h.Log.Error("remove an unused upload", "name", name, "err", rmErr)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 	"github.com/meiduo/shop/templates"
 )
 
@@ -50,11 +51,11 @@ func (h *Handlers) OrderSettlement(c *gin.Context) {
 		return
 	}
 	if len(lines) > 0 {
-		items := make([]models.Item, len(lines))
+		items := make([]order.Item, len(lines))
 		for i, l := range lines {
-			items[i] = models.Item{SKUID: l.SKUID, Count: l.Count}
+			items[i] = order.Item{SKUID: l.SKUID, Count: l.Count}
 		}
-		bill, err := h.Store.Bill(ctx, items)
+		bill, err := h.Orders.Bill(ctx, items)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -80,7 +81,7 @@ func (h *Handlers) OrderSettlement(c *gin.Context) {
 			v.Lines = append(v.Lines, lv)
 		}
 		v.Payable = v.Goods.Add(v.Freight)
-		addrs, def, err := h.Store.AddressBook(ctx, u.ID)
+		addrs, def, err := h.Store.Addresses.AddressBook(ctx, u.ID)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -192,30 +193,24 @@ func (h *Handlers) OrderCommit(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	req := models.PlaceRequest{UserID: u.ID, AddressID: addressID, PayMethod: int(*body.PayMethod), Token: body.Token}
+	req := order.PlaceRequest{UserID: u.ID, AddressID: addressID, PayMethod: int(*body.PayMethod), Token: body.Token}
 	for _, l := range lines {
-		req.Items = append(req.Items, models.Item{SKUID: l.SKUID, Count: l.Count})
+		req.Items = append(req.Items, order.Item{SKUID: l.SKUID, Count: l.Count})
 	}
 	order, err := h.Orders.PlaceOrder(ctx, req)
 	if err != nil {
-		h.fail(c, commitError(ctx, err))
+		h.fail(c, commitError(err))
 		return
 	}
 	h.clearCart(c, u.ID, order)
 	ok(c, gin.H{"errmsg": templates.T(lang(c), "order.placed"), "order_id": order.OrderID})
 }
 
-// commitError turns PlaceOrder's errors into answers: the short SKU is
-// named, and the only ErrNotFound it returns is the address's.
-func commitError(ctx context.Context, err error) error {
-	var se *models.StockError
-	switch {
-	case errors.As(err, &se):
-		return rejectf("order.out_of_stock_sku", se.Name)
-	case errors.Is(err, models.ErrNotFound):
+// commitError turns PlaceOrder's one ErrNotFound, the address's, into a
+// refusal; fail (handlers.go) answers the rest.
+func commitError(err error) error {
+	if errors.Is(err, models.ErrNotFound) {
 		return reject("order.address_invalid")
-	case ctx.Err() != nil && !errors.Is(err, models.ErrBusy):
-		return errors.Join(models.ErrBusy, err)
 	}
 	return err
 }
@@ -254,7 +249,7 @@ func (h *Handlers) OrderSuccess(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	o, err := h.Store.OrderOf(c.Request.Context(), u.ID, id)
+	o, err := h.Orders.OrderOf(c.Request.Context(), u.ID, id)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -274,7 +269,7 @@ func (h *Handlers) OrderList(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	pg, err := h.Store.UserOrders(c.Request.Context(), u.ID, number, ordersPerPage)
+	pg, err := h.Orders.UserOrders(c.Request.Context(), u.ID, number, ordersPerPage)
 	if err != nil {
 		h.fail(c, err)
 		return

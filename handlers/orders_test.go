@@ -20,7 +20,8 @@ import (
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/handlers"
 	"github.com/meiduo/shop/internal/testenv"
-	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // orderEnv is a shop with plain-SQL helpers for the order tests.
@@ -185,7 +186,7 @@ func TestOrderPagesNeedLogin(t *testing.T) {
 	}
 }
 
-// Every refused commit answers as CONTRACT.md says and writes nothing.
+// Every refused commit answers with its status and code (README, "The order commit") and writes nothing.
 func TestOrderCommitRefusals(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
@@ -290,7 +291,7 @@ func TestOrderCheckout(t *testing.T) {
 				t.Errorf("a second settlement page has the same token")
 			}
 
-			before, err := db.Store.TakeSnapshot(context.Background())
+			before, err := testkit.TakeSnapshot(context.Background(), db.Store)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -307,7 +308,7 @@ func TestOrderCheckout(t *testing.T) {
 			if res.Status != http.StatusOK || body["code"] != 0.0 || body["order_id"] != orderID {
 				t.Errorf("replay: %d %s, want code 0 and order %s", res.Status, res.Body, orderID)
 			}
-			bad, err := db.Store.CheckInvariants(context.Background(), before, models.Outcome{Placed: []string{orderID, orderID}, Replays: true})
+			bad, err := testkit.CheckInvariants(context.Background(), db.Store, before, testkit.Outcome{Placed: []string{orderID, orderID}, Replays: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -399,7 +400,7 @@ func TestOrderCommitWhenRedisFailsAfterwards(t *testing.T) {
 			if res.Status != http.StatusOK || body["code"] != 0.0 {
 				t.Fatalf("commit with Redis failing afterwards: %d %s, want code 0", res.Status, res.Body)
 			}
-			if _, err := db.Store.OrderOf(context.Background(), b.uid, body["order_id"].(string)); err != nil {
+			if _, err := order.New(db.Store, order.Config{}).OrderOf(context.Background(), b.uid, body["order_id"].(string)); err != nil {
 				t.Errorf("the order is not in the database: %v", err)
 			}
 			if hook.refused.Load() < 2 {
@@ -423,7 +424,7 @@ func TestOrderCommitConcurrentHTTP(t *testing.T) {
 				buyers[i] = e.buyer()
 				e.put(buyers[i], sku, 1, true)
 			}
-			before, err := db.Store.TakeSnapshot(context.Background())
+			before, err := testkit.TakeSnapshot(context.Background(), db.Store)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -438,7 +439,7 @@ func TestOrderCommitConcurrentHTTP(t *testing.T) {
 			}
 			close(start)
 			wg.Wait()
-			var seen models.Outcome
+			var seen testkit.Outcome
 			for i, res := range answers {
 				body := res.JSON(t)
 				switch {
@@ -459,7 +460,7 @@ func TestOrderCommitConcurrentHTTP(t *testing.T) {
 			if got := e.int("SELECT stock FROM tb_sku WHERE id = ?", sku); got != 0 {
 				t.Errorf("stock %d, want 0", got)
 			}
-			bad, err := db.Store.CheckInvariants(context.Background(), before, seen)
+			bad, err := testkit.CheckInvariants(context.Background(), db.Store, before, seen)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -99,29 +99,10 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 	}
 	oid, err := h.Seckill.Buy(ctx, sku, u.ID, addressID)
 	if err != nil {
-		h.fail(c, seckillError(err))
+		h.fail(c, err)
 		return
 	}
 	ok(c, gin.H{"errmsg": templates.T(lang(c), "seckill.queued"), "order_id": oid, "status": string(seckill.Queued)})
-}
-
-// seckillError turns the engine's refusals into business rejections.
-func seckillError(err error) error {
-	for _, r := range []struct {
-		err error
-		key string
-	}{
-		{seckill.ErrSoldOut, "seckill.sold_out"},
-		{seckill.ErrNotStarted, "seckill.not_started"},
-		{seckill.ErrEnded, "seckill.ended"},
-		{seckill.ErrLimit, "seckill.limit"},
-		{seckill.ErrNoSale, "seckill.no_sale"},
-	} {
-		if errors.Is(err, r.err) {
-			return reject(r.key)
-		}
-	}
-	return err
 }
 
 // SeckillResult says what became of one of the user's flash-sale orders:
@@ -152,12 +133,12 @@ func (h *Handlers) SeckillPage(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	sale, err := h.Store.LiveSale(ctx, sku)
+	sale, err := h.Store.Sales.LiveSale(ctx, sku)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	k, err := h.Store.SKUByID(ctx, sku)
+	k, err := h.Store.Catalog.SKUByID(ctx, sku)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -193,7 +174,7 @@ func (h *Handlers) SeckillPage(c *gin.Context) {
 		}
 	}
 	if u := currentUser(c); u != nil {
-		addrs, err := h.Store.Addresses(ctx, u.ID)
+		addrs, err := h.Store.Addresses.Addresses(ctx, u.ID)
 		if err != nil {
 			h.fail(c, err)
 			return
@@ -227,7 +208,7 @@ func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.Sa
 	if problem != nil {
 		v.Problem = problemText(l, problem)
 	}
-	sales, err := h.Store.Sales(ctx, adminSalesShown)
+	sales, err := h.Store.Sales.Sales(ctx, adminSalesShown)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -245,7 +226,7 @@ func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.Sa
 	for i, s := range sales {
 		ids[i] = s.SKUID
 	}
-	skus, err := h.Store.SKUsByIDs(ctx, ids)
+	skus, err := h.Store.Catalog.SKUsByIDs(ctx, ids)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -379,7 +360,7 @@ func (h *Handlers) AdminSeckillClose(c *gin.Context) {
 
 // addressOwned reports whether the address is the user's and not deleted.
 func (h *Handlers) addressOwned(ctx context.Context, k addressKey) (bool, error) {
-	_, err := h.Store.AddressOf(ctx, k.uid, k.id)
+	_, err := h.Store.Addresses.AddressOf(ctx, k.uid, k.id)
 	if errors.Is(err, models.ErrNotFound) {
 		return false, nil
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // The flash sale over HTTP: staff open it from the admin page, a shopper
@@ -30,12 +31,12 @@ func TestSeckillHTTP(t *testing.T) {
 			go func() { defer close(done); shop.Handlers.Seckill.Run(workers) }()
 			t.Cleanup(func() { stop(); <-done })
 
-			skus, err := db.Store.CreateBenchSKUs(ctx, "http", 1, 50, decimal.RequireFromString("10.00"))
+			skus, err := testkit.CreateBenchSKUs(ctx, db.Store, "http", 1, 50, decimal.RequireFromString("10.00"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			sku := skus[0]
-			staff, err := db.Store.CreateUser(ctx, models.NewUser{Username: "staffer", Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
+			staff, err := db.Store.Accounts.CreateUser(ctx, models.NewUser{Username: "staffer", Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -54,7 +55,7 @@ func TestSeckillHTTP(t *testing.T) {
 			if page.Status != http.StatusOK || strings.Count(page.Body, `data-testid="sale"`) != 1 {
 				t.Fatalf("admin page: status %d, want one sale listed", page.Status)
 			}
-			sale, err := db.Store.LiveSale(ctx, sku)
+			sale, err := db.Store.Sales.LiveSale(ctx, sku)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,7 +160,7 @@ func TestSeckillHTTP(t *testing.T) {
 			if res.Status != http.StatusFound {
 				t.Fatalf("close: status %d\n%.1000s", res.Status, res.Body)
 			}
-			k, err := db.Store.SKUByID(ctx, sku)
+			k, err := db.Store.Catalog.SKUByID(ctx, sku)
 			if err != nil {
 				t.Fatal(err)
 			}

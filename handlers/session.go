@@ -38,7 +38,7 @@ func (h *Handlers) session(c *gin.Context) *sessions.Session {
 func (h *Handlers) Authenticate(c *gin.Context) {
 	l := h.loginOf(c)
 	if l.uid != 0 && h.Now().Unix() < l.exp {
-		u, err := h.users.get(c.Request.Context(), l.uid, h.Store.UserByID)
+		u, err := h.users.get(c.Request.Context(), l.uid, h.Store.Accounts.UserByID)
 		if err == nil && u.IsActive && l.auth == authHash(u) {
 			c.Set(ctxUser, u)
 		}

@@ -9,11 +9,14 @@ import (
 	"gorm.io/gorm/clause"
 )
 
+// Addresses is the users' address books.
+type Addresses struct{ handle }
+
 // MaxAddresses is how many live addresses a user may keep.
 const MaxAddresses = 20
 
 // Addresses returns the user's live (not deleted) addresses, oldest first.
-func (s *Store) Addresses(ctx context.Context, uid int64) ([]Address, error) {
+func (s *Addresses) Addresses(ctx context.Context, uid int64) ([]Address, error) {
 	var out []Address
 	err := s.db.WithContext(ctx).Where("user_id = ? AND is_deleted = ?", uid, false).Order("id").Find(&out).Error
 	if err != nil {
@@ -24,7 +27,7 @@ func (s *Store) Addresses(ctx context.Context, uid int64) ([]Address, error) {
 
 // AddressOf returns the user's address id. Returns ErrNotFound if it does
 // not exist, is deleted, or belongs to someone else.
-func (s *Store) AddressOf(ctx context.Context, uid, id int64) (*Address, error) {
+func (s *Addresses) AddressOf(ctx context.Context, uid, id int64) (*Address, error) {
 	var a Address
 	err := s.db.WithContext(ctx).Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error
 	if err != nil {
@@ -61,7 +64,7 @@ func (in AddressInput) applyTo(a *Address) {
 // default address (so for the first one), the new one becomes the default.
 // Returns ErrTooMany when the user already has MaxAddresses live addresses,
 // even under concurrent calls, and ErrNotFound for an unknown user.
-func (s *Store) CreateAddress(ctx context.Context, uid int64, in AddressInput) (*Address, error) {
+func (s *Addresses) CreateAddress(ctx context.Context, uid int64, in AddressInput) (*Address, error) {
 	var a Address
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, u *User) error {
 		var n int64
@@ -90,7 +93,7 @@ func (s *Store) CreateAddress(ctx context.Context, uid int64, in AddressInput) (
 
 // UpdateAddress replaces every field of the user's address id. Returns
 // ErrNotFound if it does not exist, is deleted, or belongs to someone else.
-func (s *Store) UpdateAddress(ctx context.Context, uid, id int64, in AddressInput) (*Address, error) {
+func (s *Addresses) UpdateAddress(ctx context.Context, uid, id int64, in AddressInput) (*Address, error) {
 	var a Address
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, _ *User) error {
 		if err := tx.Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error; err != nil {
@@ -111,7 +114,7 @@ func (s *Store) UpdateAddress(ctx context.Context, uid, id int64, in AddressInpu
 // at it). If it was the default, the oldest remaining address becomes the
 // default, or none if there is none. Returns ErrNotFound if it does not
 // exist, is already deleted, or belongs to someone else.
-func (s *Store) DeleteAddress(ctx context.Context, uid, id int64) error {
+func (s *Addresses) DeleteAddress(ctx context.Context, uid, id int64) error {
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, u *User) error {
 		res := tx.Model(&Address{}).Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).
 			Updates(map[string]any{"is_deleted": true, "update_time": s.db.NowFunc()})
@@ -143,7 +146,7 @@ func (s *Store) DeleteAddress(ctx context.Context, uid, id int64) error {
 
 // SetDefaultAddress makes the user's address id the default. Returns
 // ErrNotFound if it does not exist, is deleted, or belongs to someone else.
-func (s *Store) SetDefaultAddress(ctx context.Context, uid, id int64) error {
+func (s *Addresses) SetDefaultAddress(ctx context.Context, uid, id int64) error {
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, _ *User) error {
 		var a Address
 		if err := tx.Select("id").Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error; err != nil {
@@ -164,21 +167,21 @@ func (s *Store) SetDefaultAddress(ctx context.Context, uid, id int64) error {
 // COMMITTED so that reads after the lock see what the previous holder
 // committed. A deadlock (an order being written that references the
 // address holds a lock on it) retries the whole transaction through
-// retryTx: fn may run more than once. fn's errors come back translated.
-func (s *Store) withUserLocked(ctx context.Context, uid int64, fn func(tx *gorm.DB, u *User) error) error {
-	err := s.retryTx(ctx, func(tx *gorm.DB) error {
+// Transact. fn's errors come back translated.
+func (s *Addresses) withUserLocked(ctx context.Context, uid int64, fn func(tx *gorm.DB, u *User) error) error {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
 		var u User
 		if err := tx.Clauses(clause.Locking{Strength: clause.LockingStrengthUpdate}).First(&u, uid).Error; err != nil {
 			return err
 		}
-		return fn(tx, &u)
+		return fn(tx.DB, &u)
 	})
 	return translate(err)
 }
 
 // AddressBook returns the user's live addresses, oldest first, and the id
 // of the default one (nil when there is none), both read now.
-func (s *Store) AddressBook(ctx context.Context, uid int64) ([]Address, *int64, error) {
+func (s *Addresses) AddressBook(ctx context.Context, uid int64) ([]Address, *int64, error) {
 	list, err := s.Addresses(ctx, uid)
 	if err != nil {
 		return nil, nil, err

@@ -21,7 +21,7 @@ func addressInput(receiver string) models.AddressInput {
 // defaultAddress is the user's default address id, 0 for none.
 func defaultAddress(t *testing.T, st *models.Store, uid int64) int64 {
 	t.Helper()
-	u, err := st.UserByID(context.Background(), uid)
+	u, err := st.Accounts.UserByID(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func defaultAddress(t *testing.T, st *models.Store, uid int64) int64 {
 
 func liveIDs(t *testing.T, st *models.Store, uid int64) []int64 {
 	t.Helper()
-	list, err := st.Addresses(context.Background(), uid)
+	list, err := st.Addresses.Addresses(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestAddressBook(t *testing.T) {
 			u := testenv.CreateUser(t, st, "owner")
 			other := testenv.CreateUser(t, st, "stranger")
 
-			first, err := st.CreateAddress(ctx, u.ID, addressInput("李四"))
+			first, err := st.Addresses.CreateAddress(ctx, u.ID, addressInput("李四"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestAddressBook(t *testing.T) {
 			}
 			in := addressInput("王五")
 			in.Title, in.Tel, in.Email = "公司", "010-62345678", "w@example.com"
-			second, err := st.CreateAddress(ctx, u.ID, in)
+			second, err := st.Addresses.CreateAddress(ctx, u.ID, in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,18 +77,21 @@ func TestAddressBook(t *testing.T) {
 				name string
 				op   func() error
 			}{
-				{"update", func() error { _, err := st.UpdateAddress(ctx, other.ID, first.ID, addressInput("x")); return err }},
-				{"delete", func() error { return st.DeleteAddress(ctx, other.ID, first.ID) }},
-				{"set default", func() error { return st.SetDefaultAddress(ctx, other.ID, first.ID) }},
-				{"look up", func() error { _, err := st.AddressOf(ctx, other.ID, first.ID); return err }},
-				{"unknown id", func() error { return st.DeleteAddress(ctx, u.ID, first.ID+1000) }},
+				{"update", func() error {
+					_, err := st.Addresses.UpdateAddress(ctx, other.ID, first.ID, addressInput("x"))
+					return err
+				}},
+				{"delete", func() error { return st.Addresses.DeleteAddress(ctx, other.ID, first.ID) }},
+				{"set default", func() error { return st.Addresses.SetDefaultAddress(ctx, other.ID, first.ID) }},
+				{"look up", func() error { _, err := st.Addresses.AddressOf(ctx, other.ID, first.ID); return err }},
+				{"unknown id", func() error { return st.Addresses.DeleteAddress(ctx, u.ID, first.ID+1000) }},
 			}
 			for _, tt := range wrongOwner {
 				if err := tt.op(); !errors.Is(err, models.ErrNotFound) {
 					t.Errorf("%s: error = %v, want ErrNotFound", tt.name, err)
 				}
 			}
-			after, err := st.AddressOf(ctx, u.ID, first.ID)
+			after, err := st.Addresses.AddressOf(ctx, u.ID, first.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +104,7 @@ func TestAddressBook(t *testing.T) {
 
 			upd := addressInput("赵六")
 			upd.Place = "新地址 9 号"
-			got, err := st.UpdateAddress(ctx, u.ID, second.ID, upd)
+			got, err := st.Addresses.UpdateAddress(ctx, u.ID, second.ID, upd)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,14 +114,14 @@ func TestAddressBook(t *testing.T) {
 				t.Errorf("UpdateAddress (-want +got):\n%s", diff)
 			}
 
-			if err := st.SetDefaultAddress(ctx, u.ID, second.ID); err != nil {
+			if err := st.Addresses.SetDefaultAddress(ctx, u.ID, second.ID); err != nil {
 				t.Fatal(err)
 			}
 			if got := defaultAddress(t, st, u.ID); got != second.ID {
 				t.Errorf("default = %d, want %d", got, second.ID)
 			}
 
-			third, err := st.CreateAddress(ctx, u.ID, addressInput("孙七"))
+			third, err := st.Addresses.CreateAddress(ctx, u.ID, addressInput("孙七"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +136,7 @@ func TestAddressBook(t *testing.T) {
 				{"delete the last: no default", first.ID, 0, []int64{}},
 			}
 			for _, s := range steps {
-				if err := st.DeleteAddress(ctx, u.ID, s.del); err != nil {
+				if err := st.Addresses.DeleteAddress(ctx, u.ID, s.del); err != nil {
 					t.Fatalf("%s: %v", s.name, err)
 				}
 				if got := defaultAddress(t, st, u.ID); got != s.wantDefault {
@@ -147,9 +150,9 @@ func TestAddressBook(t *testing.T) {
 				name string
 				op   func() error
 			}{
-				{"delete again", func() error { return st.DeleteAddress(ctx, u.ID, first.ID) }},
-				{"update", func() error { _, err := st.UpdateAddress(ctx, u.ID, first.ID, addressInput("x")); return err }},
-				{"set default", func() error { return st.SetDefaultAddress(ctx, u.ID, first.ID) }},
+				{"delete again", func() error { return st.Addresses.DeleteAddress(ctx, u.ID, first.ID) }},
+				{"update", func() error { _, err := st.Addresses.UpdateAddress(ctx, u.ID, first.ID, addressInput("x")); return err }},
+				{"set default", func() error { return st.Addresses.SetDefaultAddress(ctx, u.ID, first.ID) }},
 			}
 			for _, tt := range deleted {
 				if err := tt.op(); !errors.Is(err, models.ErrNotFound) {
@@ -157,7 +160,7 @@ func TestAddressBook(t *testing.T) {
 				}
 			}
 
-			next, err := st.CreateAddress(ctx, u.ID, addressInput("周八"))
+			next, err := st.Addresses.CreateAddress(ctx, u.ID, addressInput("周八"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +183,7 @@ func TestCreateAddressLimitUnderConcurrency(t *testing.T) {
 			ctx := context.Background()
 			u := testenv.CreateUser(t, db.Store, "collector")
 			for i := range 15 {
-				if _, err := db.Store.CreateAddress(ctx, u.ID, addressInput(fmt.Sprintf("r%d", i))); err != nil {
+				if _, err := db.Store.Addresses.CreateAddress(ctx, u.ID, addressInput(fmt.Sprintf("r%d", i))); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -188,7 +191,7 @@ func TestCreateAddressLimitUnderConcurrency(t *testing.T) {
 			errs := make([]error, 10)
 			for i := range errs {
 				wg.Go(func() {
-					_, errs[i] = db.Store.CreateAddress(ctx, u.ID, addressInput(fmt.Sprintf("c%d", i)))
+					_, errs[i] = db.Store.Addresses.CreateAddress(ctx, u.ID, addressInput(fmt.Sprintf("c%d", i)))
 				})
 			}
 			wg.Wait()

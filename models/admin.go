@@ -11,6 +11,14 @@ import (
 	"gorm.io/gorm"
 )
 
+// Admin is what staff change and watch: SKUs, SPUs, stock adjustments,
+// the dashboard and the order list. An order's transitions (ship,
+// complete, cancel) are the order package's.
+type Admin struct {
+	handle
+	catalog *Catalog
+}
+
 // AdminPageSize is how many rows one admin list page holds.
 const AdminPageSize = 20
 
@@ -44,7 +52,7 @@ func (in SKUInput) check() error {
 		return fmt.Errorf("%w: name must be 1 to %d characters", ErrInvalid, MaxNameLen)
 	case utf8.RuneCountInString(in.Caption) > MaxCaptionLen:
 		return fmt.Errorf("%w: caption longer than %d characters", ErrInvalid, MaxCaptionLen)
-	case in.Price.IsNegative() || in.Price.GreaterThan(maxAmount) || !in.Price.Equal(in.Price.Round(2)):
+	case in.Price.IsNegative() || in.Price.GreaterThan(MaxAmount) || !in.Price.Equal(in.Price.Round(2)):
 		return fmt.Errorf("%w: price %s", ErrInvalid, in.Price)
 	case len(in.Image) > MaxImageLen:
 		return fmt.Errorf("%w: image longer than %d characters", ErrInvalid, MaxImageLen)
@@ -59,7 +67,7 @@ func (in SKUInput) check() error {
 // CreateSKU adds a SKU with its first stock, recorded as its ReasonInitial
 // ledger entry in the same transaction. Returns ErrInvalid for a bad field
 // and ErrNotFound if the SPU or the category does not exist.
-func (s *Store) CreateSKU(ctx context.Context, in SKUInput) (*SKU, error) {
+func (s *Admin) CreateSKU(ctx context.Context, in SKUInput) (*SKU, error) {
 	if err := in.check(); err != nil {
 		return nil, fmt.Errorf("create sku: %w", err)
 	}
@@ -67,8 +75,8 @@ func (s *Store) CreateSKU(ctx context.Context, in SKUInput) (*SKU, error) {
 	k := SKU{CreateTime: now, UpdateTime: now, Name: strings.TrimSpace(in.Name), Caption: in.Caption,
 		SPUID: in.SPUID, CategoryID: in.CategoryID, Price: in.Price, CostPrice: in.Price, MarketPrice: in.Price,
 		Stock: in.Stock, IsLaunched: in.Launched, DefaultImage: in.Image, LowStockThreshold: in.LowStockThreshold}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.parentsExist(tx, in.SPUID, in.CategoryID); err != nil {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		if err := s.parentsExist(tx.DB, in.SPUID, in.CategoryID); err != nil {
 			return err
 		}
 		if err := tx.Create(&k).Error; err != nil {
@@ -81,7 +89,7 @@ func (s *Store) CreateSKU(ctx context.Context, in SKUInput) (*SKU, error) {
 				return err
 			}
 		}
-		return recordInitialStock(tx, []SKU{k})
+		return RecordInitialStock(tx, []SKU{k})
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create sku %q: %w", in.Name, translate(err))
@@ -93,12 +101,12 @@ func (s *Store) CreateSKU(ctx context.Context, in SKUInput) (*SKU, error) {
 // threshold and whether it is on sale; never its stock. Returns ErrInvalid
 // for a bad field and ErrNotFound if the SKU, the SPU or the category does
 // not exist.
-func (s *Store) UpdateSKU(ctx context.Context, id int64, in SKUInput) error {
+func (s *Admin) UpdateSKU(ctx context.Context, id int64, in SKUInput) error {
 	if err := in.check(); err != nil {
 		return fmt.Errorf("update sku %d: %w", id, err)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := s.parentsExist(tx, in.SPUID, in.CategoryID); err != nil {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		if err := s.parentsExist(tx.DB, in.SPUID, in.CategoryID); err != nil {
 			return err
 		}
 		res := tx.Model(&SKU{}).Where("id = ?", id).Updates(map[string]any{
@@ -117,7 +125,7 @@ func (s *Store) UpdateSKU(ctx context.Context, id int64, in SKUInput) error {
 	return nil
 }
 
-func (s *Store) parentsExist(tx *gorm.DB, spu, category int64) error {
+func (s *Admin) parentsExist(tx *gorm.DB, spu, category int64) error {
 	var n int64
 	if err := tx.Model(&SPU{}).Where("id = ?", spu).Count(&n).Error; err != nil {
 		return err
@@ -136,48 +144,46 @@ func (s *Store) parentsExist(tx *gorm.DB, spu, category int64) error {
 
 // SetLaunched puts a SKU on sale or withdraws it. Orders already placed
 // keep it. Returns ErrNotFound.
-func (s *Store) SetLaunched(ctx context.Context, id int64, launched bool) error {
-	res := s.db.WithContext(ctx).Model(&SKU{}).Where("id = ?", id).
-		Updates(map[string]any{"is_launched": launched, "update_time": s.db.NowFunc()})
-	if res.Error == nil && res.RowsAffected == 0 {
-		res.Error = ErrNotFound
-	}
-	if res.Error != nil {
-		return fmt.Errorf("set sku %d launched=%t: %w", id, launched, res.Error)
+func (s *Admin) SetLaunched(ctx context.Context, id int64, launched bool) error {
+	if err := s.setSKU(ctx, id, map[string]any{"is_launched": launched}); err != nil {
+		return fmt.Errorf("set sku %d launched=%t: %w", id, launched, err)
 	}
 	return nil
+}
+
+// setSKU sets columns of a SKU, and its update_time. Returns ErrNotFound.
+func (s *Admin) setSKU(ctx context.Context, id int64, set map[string]any) error {
+	return s.pool.Transact(ctx, func(tx *Tx) error {
+		set["update_time"] = tx.Now
+		res := tx.Model(&SKU{}).Where("id = ?", id).Updates(set)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	})
 }
 
 // SetSKUImage points a SKU's default_image at path (an uploaded file's
 // URL path, say). Returns ErrInvalid for a path longer than MaxImageLen,
 // ErrNotFound.
-func (s *Store) SetSKUImage(ctx context.Context, id int64, path string) error {
+func (s *Admin) SetSKUImage(ctx context.Context, id int64, path string) error {
 	if len(path) > MaxImageLen {
 		return fmt.Errorf("sku %d: %w: image longer than %d characters", id, ErrInvalid, MaxImageLen)
 	}
-	res := s.db.WithContext(ctx).Model(&SKU{}).Where("id = ?", id).
-		Updates(map[string]any{"default_image": path, "update_time": s.db.NowFunc()})
-	if res.Error == nil && res.RowsAffected == 0 {
-		res.Error = ErrNotFound
-	}
-	if res.Error != nil {
-		return fmt.Errorf("set the image of sku %d: %w", id, res.Error)
+	if err := s.setSKU(ctx, id, map[string]any{"default_image": path}); err != nil {
+		return fmt.Errorf("set the image of sku %d: %w", id, err)
 	}
 	return nil
 }
 
 // SetLowStockThreshold sets the stock at or below which a SKU is low.
 // Returns ErrInvalid for a negative threshold, ErrNotFound.
-func (s *Store) SetLowStockThreshold(ctx context.Context, id int64, threshold int) error {
+func (s *Admin) SetLowStockThreshold(ctx context.Context, id int64, threshold int) error {
 	if threshold < 0 || threshold > MaxStock {
 		return fmt.Errorf("sku %d: %w: low-stock threshold %d", id, ErrInvalid, threshold)
 	}
-	res := s.db.WithContext(ctx).Model(&SKU{}).Where("id = ?", id).Update("low_stock_threshold", threshold)
-	if res.Error == nil && res.RowsAffected == 0 {
-		res.Error = ErrNotFound
-	}
-	if res.Error != nil {
-		return fmt.Errorf("set the low-stock threshold of sku %d: %w", id, res.Error)
+	if err := s.setSKU(ctx, id, map[string]any{"low_stock_threshold": threshold}); err != nil {
+		return fmt.Errorf("set the low-stock threshold of sku %d: %w", id, err)
 	}
 	return nil
 }
@@ -196,13 +202,12 @@ type Adjustment struct {
 // records a ReasonAdjust ledger entry with the stock after it in the same
 // transaction. Sales made at the same moment are never lost: they change
 // the stock by their own deltas, or (the optimistic commit) see that it
-// moved and read it again. fn may run more than once (after a deadlock);
-// the adjustment is applied once.
+// moved and read it again.
 //
 // Returns the ledger entry; ErrInvalid for a zero delta or a bad note,
 // ErrNotFound for an unknown SKU, and a *StockError (ErrOutOfStock) when a
 // negative delta is more than the stock left.
-func (s *Store) AdjustStock(ctx context.Context, a Adjustment) (*LedgerEntry, error) {
+func (s *Admin) AdjustStock(ctx context.Context, a Adjustment) (*LedgerEntry, error) {
 	note := strings.TrimSpace(a.Note)
 	switch {
 	case a.Delta == 0 || a.Delta > MaxStock || a.Delta < -MaxStock:
@@ -211,15 +216,15 @@ func (s *Store) AdjustStock(ctx context.Context, a Adjustment) (*LedgerEntry, er
 		return nil, fmt.Errorf("adjust sku %d: %w: the reason must be 1 to %d characters", a.SKUID, ErrInvalid, MaxNoteLen)
 	}
 	var e LedgerEntry
-	err := s.retryTx(ctx, func(tx *gorm.DB) error {
-		after, err := s.addStock(tx, a.SKUID, a.Delta, "", nil)
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		after, err := AddStock(tx, a.SKUID, a.Delta, "", nil)
 		if err != nil {
 			return err
 		}
 		staff := a.StaffID
-		e = LedgerEntry{CreateTime: time.Now().UTC().Truncate(time.Microsecond), SKUID: a.SKUID, Delta: a.Delta,
+		e = LedgerEntry{CreateTime: tx.Now, SKUID: a.SKUID, Delta: a.Delta,
 			StockAfter: after, Reason: ReasonAdjust, UserID: &staff, Note: note}
-		return recordStock(tx, e)
+		return RecordStock(tx, e)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("adjust the stock of sku %d by %d: %w", a.SKUID, a.Delta, err)
@@ -236,14 +241,14 @@ type SPUInput struct {
 
 // CreateSPU adds a product. Returns ErrInvalid for a bad name, ErrNotFound
 // for an unknown category.
-func (s *Store) CreateSPU(ctx context.Context, in SPUInput) (*SPU, error) {
+func (s *Admin) CreateSPU(ctx context.Context, in SPUInput) (*SPU, error) {
 	if err := in.check(); err != nil {
 		return nil, fmt.Errorf("create spu: %w", err)
 	}
 	now := s.db.NowFunc()
 	p := SPU{CreateTime: now, UpdateTime: now, Name: strings.TrimSpace(in.Name), CategoryID: in.CategoryID, DescDetail: in.Desc}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := s.categoryIn(tx, in.CategoryID); err != nil {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		if _, err := s.categoryIn(tx.DB, in.CategoryID); err != nil {
 			return err
 		}
 		return tx.Create(&p).Error
@@ -256,12 +261,12 @@ func (s *Store) CreateSPU(ctx context.Context, in SPUInput) (*SPU, error) {
 
 // UpdateSPU changes a product's name, category and description. Returns
 // ErrInvalid, ErrNotFound.
-func (s *Store) UpdateSPU(ctx context.Context, id int64, in SPUInput) error {
+func (s *Admin) UpdateSPU(ctx context.Context, id int64, in SPUInput) error {
 	if err := in.check(); err != nil {
 		return fmt.Errorf("update spu %d: %w", id, err)
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := s.categoryIn(tx, in.CategoryID); err != nil {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		if _, err := s.categoryIn(tx.DB, in.CategoryID); err != nil {
 			return err
 		}
 		res := tx.Model(&SPU{}).Where("id = ?", id).Updates(map[string]any{
@@ -284,7 +289,7 @@ func (in SPUInput) check() error {
 	return nil
 }
 
-func (s *Store) categoryIn(tx *gorm.DB, id int64) (*Category, error) {
+func (s *Admin) categoryIn(tx *gorm.DB, id int64) (*Category, error) {
 	var c Category
 	if err := tx.First(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("category %d: %w", id, translate(err))
@@ -293,7 +298,7 @@ func (s *Store) categoryIn(tx *gorm.DB, id int64) (*Category, error) {
 }
 
 // SPUByID returns one product. Returns ErrNotFound.
-func (s *Store) SPUByID(ctx context.Context, id int64) (*SPU, error) {
+func (s *Admin) SPUByID(ctx context.Context, id int64) (*SPU, error) {
 	var p SPU
 	if err := s.db.WithContext(ctx).First(&p, id).Error; err != nil {
 		return nil, fmt.Errorf("spu %d: %w", id, translate(err))
@@ -302,7 +307,7 @@ func (s *Store) SPUByID(ctx context.Context, id int64) (*SPU, error) {
 }
 
 // AllCategories returns every category, top levels and children, by id.
-func (s *Store) AllCategories(ctx context.Context) ([]Category, error) {
+func (s *Admin) AllCategories(ctx context.Context) ([]Category, error) {
 	var out []Category
 	if err := s.db.WithContext(ctx).Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("categories: %w", err)
@@ -311,7 +316,7 @@ func (s *Store) AllCategories(ctx context.Context) ([]Category, error) {
 }
 
 // AllSPUs returns every product by id, for the SKU form's choice.
-func (s *Store) AllSPUs(ctx context.Context) ([]SPU, error) {
+func (s *Admin) AllSPUs(ctx context.Context) ([]SPU, error) {
 	var out []SPU
 	if err := s.db.WithContext(ctx).Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("spus: %w", err)
@@ -354,7 +359,7 @@ type SKUFilter struct {
 // AdminSKUs returns one page of SKUs, launched or not, by id. Returns
 // ErrInvalid for a query over MaxQueryLen, ErrNotFound for a page past the
 // last.
-func (s *Store) AdminSKUs(ctx context.Context, f SKUFilter, number int) ([]SKU, AdminPage, error) {
+func (s *Admin) AdminSKUs(ctx context.Context, f SKUFilter, number int) ([]SKU, AdminPage, error) {
 	q := s.db.WithContext(ctx).Model(&SKU{})
 	if t := strings.TrimSpace(f.Query); t != "" {
 		if utf8.RuneCountInString(t) > MaxQueryLen {
@@ -400,7 +405,7 @@ type SPURow struct {
 // query (all when empty), of one category when categoryID > 0. Returns
 // ErrInvalid for a query over MaxQueryLen, ErrNotFound for a page past
 // the last.
-func (s *Store) AdminSPUs(ctx context.Context, query string, categoryID int64, number int) ([]SPURow, AdminPage, error) {
+func (s *Admin) AdminSPUs(ctx context.Context, query string, categoryID int64, number int) ([]SPURow, AdminPage, error) {
 	q := s.db.WithContext(ctx).Model(&SPU{})
 	if t := strings.TrimSpace(query); t != "" {
 		if utf8.RuneCountInString(t) > MaxQueryLen {
@@ -437,7 +442,7 @@ type Dashboard struct {
 }
 
 // Dashboard returns the figures since the start of the day.
-func (s *Store) Dashboard(ctx context.Context, dayStart time.Time) (*Dashboard, error) {
+func (s *Admin) Dashboard(ctx context.Context, dayStart time.Time) (*Dashboard, error) {
 	db := s.db.WithContext(ctx)
 	d := &Dashboard{}
 	var sums []struct {
@@ -493,7 +498,7 @@ type OrderFilter struct {
 // AdminOrders returns one page of orders, newest first, with their
 // buyers' usernames by user id. A username that nobody has selects
 // nothing. Returns ErrNotFound for a page past the last.
-func (s *Store) AdminOrders(ctx context.Context, f OrderFilter, number int) ([]Order, map[int64]string, AdminPage, error) {
+func (s *Admin) AdminOrders(ctx context.Context, f OrderFilter, number int) ([]Order, map[int64]string, AdminPage, error) {
 	q := s.db.WithContext(ctx).Model(&Order{})
 	if f.Status != 0 {
 		q = q.Where("status = ?", f.Status)
@@ -526,7 +531,7 @@ func (s *Store) AdminOrders(ctx context.Context, f OrderFilter, number int) ([]O
 	return out, names, pg, nil
 }
 
-func (s *Store) usernames(ctx context.Context, ids []int64) (map[int64]string, error) {
+func (s *Admin) usernames(ctx context.Context, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
 	if len(ids) == 0 {
 		return out, nil
@@ -554,10 +559,10 @@ type OrderDetail struct {
 
 // AdminOrder returns any user's order with its lines, buyer, address and
 // SKUs. Returns ErrNotFound.
-func (s *Store) AdminOrder(ctx context.Context, orderID string) (*OrderDetail, error) {
+func (s *Admin) AdminOrder(ctx context.Context, orderID string) (*OrderDetail, error) {
 	db := s.db.WithContext(ctx)
 	d := &OrderDetail{SKUs: map[int64]SKU{}}
-	if err := db.Preload("Lines", orderLines).Where("order_id = ?", orderID).Take(&d.Order).Error; err != nil {
+	if err := db.Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).Where("order_id = ?", orderID).Take(&d.Order).Error; err != nil {
 		return nil, fmt.Errorf("order %q: %w", orderID, translate(err))
 	}
 	names, err := s.usernames(ctx, []int64{d.Order.UserID})
@@ -572,7 +577,7 @@ func (s *Store) AdminOrder(ctx context.Context, orderID string) (*OrderDetail, e
 	for i, l := range d.Order.Lines {
 		ids[i] = l.SKUID
 	}
-	skus, err := s.SKUsByIDs(ctx, ids)
+	skus, err := s.catalog.SKUsByIDs(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -580,32 +585,4 @@ func (s *Store) AdminOrder(ctx context.Context, orderID string) (*OrderDetail, e
 		d.SKUs[k.ID] = k
 	}
 	return d, nil
-}
-
-// ShipOrder moves an order awaiting shipment to shipped. Returns
-// ErrNotFound, and ErrWrongStatus when it is not awaiting shipment.
-func (s *Store) ShipOrder(ctx context.Context, orderID string) error {
-	return s.moveOrder(ctx, orderID, StatusUnreceived, StatusUnsend)
-}
-
-// CompleteOrder finishes a shipped order (received, or reviewed). Returns
-// ErrNotFound, and ErrWrongStatus when it is not shipped.
-func (s *Store) CompleteOrder(ctx context.Context, orderID string) error {
-	return s.moveOrder(ctx, orderID, StatusFinished, StatusUnreceived, StatusUncomment)
-}
-
-// moveOrder sets an order's status to `to` where it is one of `from`: a
-// conditional update, so two staff moving it at once move it once.
-func (s *Store) moveOrder(ctx context.Context, orderID string, to int, from ...int) error {
-	db := s.db.WithContext(ctx)
-	res := db.Exec("UPDATE tb_order_info SET status = ?, update_time = ? WHERE order_id = ? AND status IN ?",
-		to, s.db.NowFunc(), orderID, from)
-	err := res.Error
-	if err == nil && res.RowsAffected == 0 {
-		err = statusOf(db, orderID)
-	}
-	if err != nil {
-		return fmt.Errorf("move order %q to status %d: %w", orderID, to, err)
-	}
-	return nil
 }

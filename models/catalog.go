@@ -26,6 +26,9 @@ const (
 )
 
 // ParseSort returns the sort named s; anything unknown is SortDefault.
+// Catalog is what shoppers browse: categories, SPUs and launched SKUs.
+type Catalog struct{ handle }
+
 func ParseSort(s string) Sort {
 	switch Sort(s) {
 	case SortPrice, SortHot:
@@ -69,7 +72,7 @@ type SKUDetail struct {
 }
 
 // Categories returns the top-level categories in id order.
-func (s *Store) Categories(ctx context.Context) ([]Category, error) {
+func (s *Catalog) Categories(ctx context.Context) ([]Category, error) {
 	var out []Category
 	if err := s.db.WithContext(ctx).Where("parent_id IS NULL").Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("top-level categories: %w", err)
@@ -79,7 +82,7 @@ func (s *Store) Categories(ctx context.Context) ([]Category, error) {
 
 // Shelves returns the top-level categories in id order, each with up to
 // perCategory of its launched SKUs, best-selling first.
-func (s *Store) Shelves(ctx context.Context, perCategory int) ([]Shelf, error) {
+func (s *Catalog) Shelves(ctx context.Context, perCategory int) ([]Shelf, error) {
 	cats, err := s.Categories(ctx)
 	if err != nil {
 		return nil, err
@@ -98,7 +101,7 @@ func (s *Store) Shelves(ctx context.Context, perCategory int) ([]Shelf, error) {
 }
 
 // CategoryByID returns one category. Returns ErrNotFound.
-func (s *Store) CategoryByID(ctx context.Context, id int64) (*Category, error) {
+func (s *Catalog) CategoryByID(ctx context.Context, id int64) (*Category, error) {
 	var c Category
 	if err := s.db.WithContext(ctx).First(&c, id).Error; err != nil {
 		return nil, fmt.Errorf("category %d: %w", id, translate(err))
@@ -109,7 +112,7 @@ func (s *Store) CategoryByID(ctx context.Context, id int64) (*Category, error) {
 // CategorySKUs returns page number (1-based) of the launched SKUs of a
 // category in the given sort. Returns ErrNotFound if the category does not
 // exist or the page is out of range; an empty category has one empty page.
-func (s *Store) CategorySKUs(ctx context.Context, categoryID int64, sort Sort, number int) (*Category, SKUPage, error) {
+func (s *Catalog) CategorySKUs(ctx context.Context, categoryID int64, sort Sort, number int) (*Category, SKUPage, error) {
 	c, err := s.CategoryByID(ctx, categoryID)
 	if err != nil {
 		return nil, SKUPage{}, err
@@ -125,7 +128,7 @@ func (s *Store) CategorySKUs(ctx context.Context, categoryID int64, sort Sort, n
 // SKUDetailByID returns a SKU with its SPU, category and launched
 // variants. A withdrawn SKU is returned too, with IsLaunched false: the
 // caller decides who may see it. Returns ErrNotFound.
-func (s *Store) SKUDetailByID(ctx context.Context, id int64) (*SKUDetail, error) {
+func (s *Catalog) SKUDetailByID(ctx context.Context, id int64) (*SKUDetail, error) {
 	k, err := s.SKUByID(ctx, id)
 	if err != nil {
 		return nil, err
@@ -149,7 +152,7 @@ func (s *Store) SKUDetailByID(ctx context.Context, id int64) (*SKUDetail, error)
 // literally: % and _ are not wildcards. Returns ErrInvalid if q is blank or
 // longer than MaxQueryLen characters, and ErrNotFound if the page is out of
 // range; no match is one empty page.
-func (s *Store) SearchSKUs(ctx context.Context, q string, number int) (SKUPage, error) {
+func (s *Catalog) SearchSKUs(ctx context.Context, q string, number int) (SKUPage, error) {
 	q = strings.TrimSpace(q)
 	if q == "" || utf8.RuneCountInString(q) > MaxQueryLen {
 		return SKUPage{}, fmt.Errorf("search %q: %w: the query must be 1 to %d characters", q, ErrInvalid, MaxQueryLen)
@@ -172,7 +175,7 @@ func escapeLike(s string) string {
 }
 
 // launched starts a query over the SKUs shoppers may see.
-func (s *Store) launched(ctx context.Context) *gorm.DB {
+func (s *Catalog) launched(ctx context.Context) *gorm.DB {
 	return s.db.WithContext(ctx).Model(&SKU{}).Where("is_launched = ?", true)
 }
 
@@ -196,7 +199,7 @@ func paginate(q *gorm.DB, orderBy string, number int) (SKUPage, error) {
 }
 
 // SKUByID returns one SKU, launched or not. Returns ErrNotFound.
-func (s *Store) SKUByID(ctx context.Context, id int64) (*SKU, error) {
+func (s *Catalog) SKUByID(ctx context.Context, id int64) (*SKU, error) {
 	var k SKU
 	if err := s.db.WithContext(ctx).First(&k, id).Error; err != nil {
 		return nil, fmt.Errorf("sku %d: %w", id, translate(err))
@@ -206,7 +209,7 @@ func (s *Store) SKUByID(ctx context.Context, id int64) (*SKU, error) {
 
 // SKUsByIDs returns the SKUs with these ids, in ascending id order; ids that
 // do not exist are simply missing from the result.
-func (s *Store) SKUsByIDs(ctx context.Context, ids []int64) ([]SKU, error) {
+func (s *Catalog) SKUsByIDs(ctx context.Context, ids []int64) ([]SKU, error) {
 	var out []SKU
 	if len(ids) == 0 {
 		return out, nil

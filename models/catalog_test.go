@@ -161,7 +161,7 @@ func TestCategorySKUs(t *testing.T) {
 				t.Run(string(s), func(t *testing.T) {
 					var got []string
 					for n := 1; n <= 2; n++ {
-						c, pg, err := db.Store.CategorySKUs(ctx, 1, s, n)
+						c, pg, err := db.Store.Catalog.CategorySKUs(ctx, 1, s, n)
 						if err != nil {
 							t.Fatalf("page %d: %v", n, err)
 						}
@@ -176,7 +176,7 @@ func TestCategorySKUs(t *testing.T) {
 				})
 			}
 
-			_, pg, err := db.Store.CategorySKUs(ctx, 2, models.SortDefault, 1)
+			_, pg, err := db.Store.Catalog.CategorySKUs(ctx, 2, models.SortDefault, 1)
 			if err != nil || len(pg.SKUs) != 0 || pg.Pages != 1 || pg.Total != 0 {
 				t.Errorf("empty category page 1: %d skus, %d pages, total %d, err %v; want 0, 1, 0, nil", len(pg.SKUs), pg.Pages, pg.Total, err)
 			}
@@ -193,7 +193,7 @@ func TestCategorySKUs(t *testing.T) {
 				{"unknown category", 99, 1},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					_, _, err := db.Store.CategorySKUs(ctx, tc.category, models.SortDefault, tc.page)
+					_, _, err := db.Store.Catalog.CategorySKUs(ctx, tc.category, models.SortDefault, tc.page)
 					if !errors.Is(err, models.ErrNotFound) {
 						t.Errorf("CategorySKUs(%d, page %d) error = %v, want ErrNotFound", tc.category, tc.page, err)
 					}
@@ -230,7 +230,7 @@ func TestSearchSKUs(t *testing.T) {
 				{"longest query", strings.Repeat("码", models.MaxQueryLen), []string{}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					pg, err := db.Store.SearchSKUs(ctx, tc.q, 1)
+					pg, err := db.Store.Catalog.SearchSKUs(ctx, tc.q, 1)
 					if err != nil {
 						t.Fatalf("SearchSKUs(%q): %v", tc.q, err)
 					}
@@ -254,7 +254,7 @@ func TestSearchSKUs(t *testing.T) {
 				{"page zero", "item", 0, models.ErrNotFound},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					if _, err := db.Store.SearchSKUs(ctx, tc.q, tc.page); !errors.Is(err, tc.want) {
+					if _, err := db.Store.Catalog.SearchSKUs(ctx, tc.q, tc.page); !errors.Is(err, tc.want) {
 						t.Errorf("SearchSKUs(%q, %d) error = %v, want %v", tc.q, tc.page, err, tc.want)
 					}
 				})
@@ -263,7 +263,7 @@ func TestSearchSKUs(t *testing.T) {
 			// 11 launched SKUs contain an "e" or an "E": two pages.
 			var got []string
 			for n := 1; n <= 2; n++ {
-				pg, err := db.Store.SearchSKUs(ctx, "e", n)
+				pg, err := db.Store.Catalog.SearchSKUs(ctx, "e", n)
 				if err != nil {
 					t.Fatalf("search e page %d: %v", n, err)
 				}
@@ -285,7 +285,7 @@ func TestSKUDetailAndShelves(t *testing.T) {
 			ctx := context.Background()
 			loadFixture(t, db)
 
-			d, err := db.Store.SKUDetailByID(ctx, 5)
+			d, err := db.Store.Catalog.SKUDetailByID(ctx, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -300,15 +300,15 @@ func TestSKUDetailAndShelves(t *testing.T) {
 				t.Errorf("variants (-want +got):\n%s", diff)
 			}
 
-			w, err := db.Store.SKUDetailByID(ctx, 12)
+			w, err := db.Store.Catalog.SKUDetailByID(ctx, 12)
 			if err != nil || w.SKU.IsLaunched {
 				t.Errorf("withdrawn detail: launched %v, err %v; want false, nil", w != nil && w.SKU.IsLaunched, err)
 			}
-			if _, err := db.Store.SKUDetailByID(ctx, 999); !errors.Is(err, models.ErrNotFound) {
+			if _, err := db.Store.Catalog.SKUDetailByID(ctx, 999); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("unknown sku error = %v, want ErrNotFound", err)
 			}
 
-			shelves, err := db.Store.Shelves(ctx, 4)
+			shelves, err := db.Store.Catalog.Shelves(ctx, 4)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,17 +328,17 @@ func TestLoadDemo(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			empty, err := db.Store.CatalogEmpty(ctx)
+			empty, err := db.Store.Catalog.CatalogEmpty(ctx)
 			if err != nil || !empty {
 				t.Fatalf("CatalogEmpty on a new database = %v, %v; want true", empty, err)
 			}
 			for i, want := range []bool{true, false} {
-				loaded, err := db.Store.LoadDemo(ctx)
+				loaded, err := db.Store.Catalog.LoadDemo(ctx)
 				if err != nil || loaded != want {
 					t.Fatalf("LoadDemo call %d = %v, %v; want %v, nil", i+1, loaded, err, want)
 				}
 			}
-			if empty, err := db.Store.CatalogEmpty(ctx); err != nil || empty {
+			if empty, err := db.Store.Catalog.CatalogEmpty(ctx); err != nil || empty {
 				t.Errorf("CatalogEmpty after LoadDemo = %v, %v; want false", empty, err)
 			}
 
@@ -406,7 +406,7 @@ func TestLoadDemo(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			shelves, err := db.Store.Shelves(ctx, 4)
+			shelves, err := db.Store.Catalog.Shelves(ctx, 4)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -427,11 +427,11 @@ func TestLoadDemoKeepsAnExistingCatalog(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
 			loadFixture(t, db)
-			loaded, err := db.Store.LoadDemo(ctx)
+			loaded, err := db.Store.Catalog.LoadDemo(ctx)
 			if err != nil || loaded {
 				t.Fatalf("LoadDemo over a catalog = %v, %v; want false, nil", loaded, err)
 			}
-			cats, err := db.Store.Categories(ctx)
+			cats, err := db.Store.Catalog.Categories(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}

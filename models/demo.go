@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/shopspring/decimal"
-	"gorm.io/gorm"
 )
 
 // demoSKU is one variant in the demo catalog. Prices are strings so that
@@ -103,7 +102,7 @@ func demoCatalog() []demoCategory {
 }
 
 // CatalogEmpty reports whether there are no goods categories yet.
-func (s *Store) CatalogEmpty(ctx context.Context) (bool, error) {
+func (s *Catalog) CatalogEmpty(ctx context.Context) (bool, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&Category{}).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("count categories: %w", err)
@@ -114,8 +113,9 @@ func (s *Store) CatalogEmpty(ctx context.Context) (bool, error) {
 // LoadDemo fills an empty catalog with demo categories, products and SKUs
 // in one transaction. When any category exists it changes nothing and
 // returns false.
-func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
-	err = s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+func (s *Catalog) LoadDemo(ctx context.Context) (loaded bool, err error) {
+	err = s.pool.Transact(ctx, func(tx *Tx) error {
+		loaded = false
 		var n int64
 		if err := tx.Model(&Category{}).Count(&n).Error; err != nil {
 			return err
@@ -123,7 +123,7 @@ func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
 		if n > 0 {
 			return nil
 		}
-		now := s.db.NowFunc()
+		now := tx.Now
 		for _, dc := range demoCatalog() {
 			c := Category{CreateTime: now, UpdateTime: now, Name: dc.name}
 			if err := tx.Create(&c).Error; err != nil {
@@ -162,7 +162,7 @@ func (s *Store) LoadDemo(ctx context.Context) (loaded bool, err error) {
 				if err := tx.Create(&skus).Error; err != nil {
 					return fmt.Errorf("skus of %s: %w", dp.name, err)
 				}
-				if err := recordInitialStock(tx, skus); err != nil {
+				if err := RecordInitialStock(tx, skus); err != nil {
 					return err
 				}
 			}

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
+	"github.com/meiduo/shop/migrations"
 )
+
+// Ledger is the stock ledger (tb_stock_ledger) as staff read it.
+type Ledger struct{ handle }
 
 // Reasons for a stock change, as the ledger records them.
 const (
@@ -34,16 +37,16 @@ type LedgerEntry struct {
 
 func (LedgerEntry) TableName() string { return "tb_stock_ledger" }
 
-// recordStock appends entries to the ledger inside tx, the transaction that
-// changed the stock, so the two commit or roll back together.
-func recordStock(tx *gorm.DB, entries ...LedgerEntry) error {
+// RecordStock appends entries to the ledger inside tx, the transaction that
+// changed the stock, so the two commit or roll back together. An entry
+// without a time gets tx.Now.
+func RecordStock(tx *Tx, entries ...LedgerEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	now := time.Now().UTC().Truncate(time.Microsecond)
 	for i := range entries {
 		if entries[i].CreateTime.IsZero() {
-			entries[i].CreateTime = now
+			entries[i].CreateTime = tx.Now
 		}
 	}
 	if err := tx.Create(&entries).Error; err != nil {
@@ -54,7 +57,7 @@ func recordStock(tx *gorm.DB, entries ...LedgerEntry) error {
 
 // LedgerMismatches returns the SKUs whose stock differs from the sum of
 // their ledger deltas, mapped to that sum. Empty means the ledger holds.
-func (s *Store) LedgerMismatches(ctx context.Context) (map[int64]int, error) {
+func (s *Ledger) LedgerMismatches(ctx context.Context) (map[int64]int, error) {
 	var rows []struct {
 		ID    int64
 		Stock int
@@ -73,11 +76,50 @@ func (s *Store) LedgerMismatches(ctx context.Context) (map[int64]int, error) {
 	return out, nil
 }
 
-// recordInitialStock writes the first ledger entry of new SKUs.
-func recordInitialStock(tx *gorm.DB, skus []SKU) error {
+// RecordInitialStock writes the first ledger entry of new SKUs.
+func RecordInitialStock(tx *Tx, skus []SKU) error {
 	entries := make([]LedgerEntry, len(skus))
 	for i, k := range skus {
 		entries[i] = LedgerEntry{SKUID: k.ID, Delta: k.Stock, StockAfter: k.Stock, Reason: ReasonInitial}
 	}
-	return recordStock(tx, entries...)
+	return RecordStock(tx, entries...)
+}
+
+// AddStock adds delta to a SKU's stock where the result stays at or above
+// zero (and sets extra, a "col = expr" with its argument, in the same
+// statement), and returns the stock after it. The caller records the
+// ledger entry in the same transaction. Returns ErrNotFound if the SKU
+// does not exist and a *StockError if the stock would go below zero.
+func AddStock(tx *Tx, sku int64, delta int, extra string, extraArg any) (int, error) {
+	set, args := "stock = stock + ?, update_time = ?", []any{delta, tx.Now}
+	if extra != "" {
+		set += ", " + extra
+		args = append(args, extraArg)
+	}
+	q := "UPDATE tb_sku SET " + set + " WHERE id = ? AND stock + ? >= 0"
+	args = append(args, sku, delta)
+	var after []int
+	if tx.Dialect == migrations.MySQL {
+		res := tx.Exec(q, args...)
+		if res.Error != nil {
+			return 0, fmt.Errorf("add %d to the stock of sku %d: %w", delta, sku, res.Error)
+		}
+		if res.RowsAffected == 1 {
+			// The row is locked by this transaction now: this is its stock.
+			after = []int{0}
+			if err := tx.Raw("SELECT stock FROM tb_sku WHERE id = ?", sku).Scan(&after[0]).Error; err != nil {
+				return 0, fmt.Errorf("stock of sku %d: %w", sku, err)
+			}
+		}
+	} else if err := tx.Raw(q+" RETURNING stock", args...).Scan(&after).Error; err != nil {
+		return 0, fmt.Errorf("add %d to the stock of sku %d: %w", delta, sku, err)
+	}
+	if len(after) == 1 {
+		return after[0], nil
+	}
+	var k SKU
+	if err := tx.Select("id", "name", "stock").Take(&k, sku).Error; err != nil {
+		return 0, fmt.Errorf("sku %d: %w", sku, translate(err))
+	}
+	return 0, &StockError{SKUID: k.ID, Name: k.Name, Wanted: -delta, Left: k.Stock}
 }

@@ -20,7 +20,7 @@ type LedgerRow struct {
 
 // Ledger returns one page of ledger entries, newest first. Returns
 // ErrInvalid for an unknown reason, ErrNotFound for a page past the last.
-func (s *Store) Ledger(ctx context.Context, f LedgerFilter, number int) ([]LedgerRow, AdminPage, error) {
+func (s *Ledger) Ledger(ctx context.Context, f LedgerFilter, number int) ([]LedgerRow, AdminPage, error) {
 	q := s.db.WithContext(ctx).Table("tb_stock_ledger AS l")
 	if f.SKUID > 0 {
 		q = q.Where("l.sku_id = ?", f.SKUID)

@@ -35,9 +35,9 @@ const (
 	maxPBKDF2Iter  = 10_000_000
 )
 
-// hashPassword returns password hashed with argon2id in Django's encoding.
+// HashPassword returns password hashed with argon2id in Django's encoding.
 // It waits for a free hashing slot.
-func (s *Store) hashPassword(ctx context.Context, password string) (string, error) {
+func (s *Accounts) HashPassword(ctx context.Context, password string) (string, error) {
 	release, err := s.hashSlot(ctx)
 	if err != nil {
 		return "", err
@@ -55,7 +55,7 @@ func (s *Store) hashPassword(ctx context.Context, password string) (string, erro
 // whether that encoding is stale (another algorithm or cost) and should be
 // replaced by a fresh hash. An encoding it cannot read never matches.
 // It waits for a free hashing slot.
-func (s *Store) checkPassword(ctx context.Context, password, encoded string) (ok, stale bool, err error) {
+func (s *Accounts) checkPassword(ctx context.Context, password, encoded string) (ok, stale bool, err error) {
 	release, err := s.hashSlot(ctx)
 	if err != nil {
 		return false, false, err
@@ -73,7 +73,7 @@ func (s *Store) checkPassword(ctx context.Context, password, encoded string) (ok
 }
 
 // hashSlot takes one of the Store's hashing slots; call release when done.
-func (s *Store) hashSlot(ctx context.Context) (release func(), err error) {
+func (s *Accounts) hashSlot(ctx context.Context) (release func(), err error) {
 	select {
 	case s.hashSlots <- struct{}{}:
 		return func() { <-s.hashSlots }, nil

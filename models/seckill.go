@@ -2,10 +2,10 @@ package models
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -23,6 +23,9 @@ import (
 // A flash-sale order is one unit at the sale price, paid online (it starts
 // at StatusUnpaid), plus Freight as every order of the normal commit: its
 // total_amount = price + Freight, so CheckInvariants holds for it too.
+
+// Sales is the flash sales' side in the database.
+type Sales struct{ handle }
 
 // Sale statuses.
 const (
@@ -94,7 +97,7 @@ func (SaleOrder) TableName() string { return "tb_seckill_order" }
 // ErrNotLaunched for an unknown or withdrawn SKU; a *StockError
 // (ErrOutOfStock) when the SKU has less stock than the sale wants;
 // ErrDuplicate when the SKU already has an open sale.
-func (s *Store) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
+func (s *Sales) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 	if in.PerUser == 0 {
 		in.PerUser = 1
 	}
@@ -104,7 +107,7 @@ func (s *Store) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 		return nil, fmt.Errorf("open sale: %w: stock %d (want 1 to 1000000)", ErrInvalid, in.Stock)
 	case in.PerUser < 1 || in.PerUser > 100:
 		return nil, fmt.Errorf("open sale: %w: per-user limit %d (want 1 to 100)", ErrInvalid, in.PerUser)
-	case in.Price.IsNegative() || in.Price.GreaterThan(maxAmount.Sub(Freight)) || !in.Price.Equal(in.Price.Round(2)):
+	case in.Price.IsNegative() || in.Price.GreaterThan(MaxAmount.Sub(Freight)) || !in.Price.Equal(in.Price.Round(2)):
 		return nil, fmt.Errorf("open sale: %w: price %s", ErrInvalid, in.Price)
 	case !in.End.After(in.Start) || !in.End.After(now):
 		return nil, fmt.Errorf("open sale: %w: the sale must end after it starts, and in the future", ErrInvalid)
@@ -117,15 +120,19 @@ func (s *Store) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 	if in.StaffID > 0 {
 		sale.StaffID = &in.StaffID
 	}
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
 		res := tx.Exec("UPDATE tb_sku SET stock = stock - ?, update_time = ? WHERE id = ? AND is_launched = ? AND stock >= ?",
 			in.Stock, now, in.SKUID, true, in.Stock)
 		if res.Error != nil {
 			return fmt.Errorf("take stock of sku %d: %w", in.SKUID, res.Error)
 		}
-		k, err := readSKU(tx, in.SKUID)
+		var k SKU
+		err := tx.Select("id", "stock", "is_launched").Take(&k, in.SKUID).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && !k.IsLaunched) {
+			return fmt.Errorf("sku %d: %w", in.SKUID, ErrNotLaunched)
+		}
 		if err != nil {
-			return err
+			return fmt.Errorf("read sku %d: %w", in.SKUID, err)
 		}
 		if res.RowsAffected == 0 {
 			return &StockError{SKUID: in.SKUID, Name: fmt.Sprint("sku ", in.SKUID), Wanted: in.Stock, Left: k.Stock}
@@ -136,7 +143,7 @@ func (s *Store) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 			}
 			return fmt.Errorf("insert sale: %w", err)
 		}
-		return recordStock(tx, LedgerEntry{
+		return RecordStock(tx, LedgerEntry{
 			SKUID: in.SKUID, Delta: -in.Stock, StockAfter: k.Stock, Reason: ReasonSeckillOpen,
 			UserID: sale.StaffID, Note: fmt.Sprintf("flash sale %d", sale.ID),
 		})
@@ -156,11 +163,11 @@ func (s *Store) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 // the sale waits to be persisted: one persisted later is refused.
 //
 // Returns ErrNotFound for an unknown sale.
-func (s *Store) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error) {
+func (s *Sales) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error) {
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	var sale Sale
 	closed := false
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
 		res := tx.Exec("UPDATE tb_seckill_sale SET status = ?, live_sku_id = NULL, update_time = ? WHERE id = ? AND status = ?",
 			SaleClosed, now, saleID, SaleOpen)
 		if res.Error != nil {
@@ -194,7 +201,7 @@ func (s *Store) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error
 		if err := tx.Model(&SKU{}).Where("id = ?", sale.SKUID).Pluck("stock", &after).Error; err != nil {
 			return fmt.Errorf("read sku %d: %w", sale.SKUID, err)
 		}
-		return recordStock(tx, LedgerEntry{
+		return RecordStock(tx, LedgerEntry{
 			SKUID: sale.SKUID, Delta: unsold, StockAfter: after, Reason: ReasonSeckillClose,
 			Note: fmt.Sprintf("flash sale %d: %d of %d unsold", saleID, unsold, sale.Stock),
 		})
@@ -212,19 +219,18 @@ func (s *Store) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error
 // stock is not touched: it left the SKU when the sale opened.
 //
 // It is idempotent by order id: an order already written is skipped, and
-// counted in the skipped result. It retries on a deadlock, a serialization
-// failure or a concurrent writer of the same order: fn may run more than
-// once, until ctx ends.
+// counted in the skipped result; a concurrent writer of the same order
+// makes it run again.
 //
 // Returns ErrInvalid for a malformed order (or an id another sale used);
 // ErrNotFound when an order not yet written is of a sale that is not open
 // (closed sales take no more orders), or its user or address does not
 // exist. These are permanent: the caller should not retry that batch as it
 // is.
-func (s *Store) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) (created, skipped int, err error) {
+func (s *Sales) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) (created, skipped int, err error) {
 	sales := map[int64]int{} // units per sale
 	for _, o := range batch {
-		if o.OrderID == "" || len(o.OrderID) > maxToken || o.SaleID < 1 || o.UserID < 1 || o.AddressID < 1 {
+		if o.OrderID == "" || len(o.OrderID) > MaxOrderIDLen || o.SaleID < 1 || o.UserID < 1 || o.AddressID < 1 {
 			return 0, 0, fmt.Errorf("persist flash-sale order %q: %w", o.OrderID, ErrInvalid)
 		}
 		sales[o.SaleID]++
@@ -232,21 +238,14 @@ func (s *Store) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) 
 	if len(batch) == 0 {
 		return 0, 0, nil
 	}
-	var opts []*sql.TxOptions
-	if s.dialect == migrations.MySQL {
-		opts = append(opts, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
-	}
-	db := s.db.WithContext(context.WithoutCancel(ctx))
-	for attempt := 0; ; attempt++ {
-		err = db.Transaction(func(tx *gorm.DB) error {
-			tx = tx.WithContext(ctx)
-			created, skipped, err = persistOnce(tx, s.dialect, batch, sales)
+	// A duplicate key means another consumer wrote one of these orders
+	// meanwhile: the next run skips it.
+	for {
+		err = s.pool.Transact(ctx, func(tx *Tx) error {
+			created, skipped, err = persistOnce(tx, batch, sales)
 			return err
-		}, opts...)
-		if err == nil || ctx.Err() != nil || !(retryable(err) || errors.Is(translate(err), ErrDuplicate)) {
-			break
-		}
-		if perr := pause(ctx, attempt); perr != nil {
+		})
+		if err == nil || ctx.Err() != nil || !errors.Is(translate(err), ErrDuplicate) {
 			break
 		}
 	}
@@ -265,13 +264,9 @@ type saleRow struct {
 	Status int
 }
 
-func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, units map[int64]int) (int, int, error) {
-	now := time.Now().UTC().Truncate(time.Microsecond)
-	ids := make([]int64, 0, len(units))
-	for id := range units {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (int, int, error) {
+	now := tx.Now
+	ids := slices.Sorted(maps.Keys(units))
 	// Locking the sales' rows makes a concurrent CloseSale wait, then
 	// count these orders; a closed sale takes no more. (SQLite has no row
 	// locks: its one writer gives the same exclusion.) The SKU row is
@@ -280,7 +275,7 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 	// by the closer just before it closed the sale is skipped, not
 	// refused.
 	lock := clause.Locking{Strength: clause.LockingStrengthUpdate}
-	if dialect == migrations.Postgres {
+	if tx.Dialect == migrations.Postgres {
 		lock.Strength = "NO KEY UPDATE"
 	}
 	var rows []saleRow
@@ -313,7 +308,7 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 		}
 		skip[d.OrderID] = true
 	}
-	var heads []orderRow
+	var heads []saleOrderRow
 	var lines []OrderLine
 	var links []SaleOrder
 	skuUnits, spuUnits := map[int64]int{}, map[int64]int{}
@@ -326,7 +321,7 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 		if !ok || sr.Status != SaleOpen {
 			return 0, 0, fmt.Errorf("order %s: sale %d is not open: %w", o.OrderID, o.SaleID, ErrNotFound)
 		}
-		heads = append(heads, orderRow{
+		heads = append(heads, saleOrderRow{
 			OrderID: o.OrderID, CreateTime: now, UpdateTime: now, UserID: o.UserID, AddressID: o.AddressID,
 			TotalCount: 1, TotalAmount: sr.Price.Add(Freight), Freight: Freight, PayMethod: PayOnline, Status: StatusUnpaid,
 		})
@@ -345,7 +340,7 @@ func persistOnce(tx *gorm.DB, dialect migrations.Dialect, batch []SeckillOrder, 
 		table string
 		units map[int64]int
 	}{{"tb_sku", skuUnits}, {"tb_spu", spuUnits}} {
-		for _, id := range sortedKeys(m.units) {
+		for _, id := range slices.Sorted(maps.Keys(m.units)) {
 			if err := tx.Exec("UPDATE "+m.table+" SET sales = sales + ? WHERE id = ?", m.units[id], id).Error; err != nil {
 				return 0, 0, fmt.Errorf("add %d sales to %s %d: %w", m.units[id], m.table, id, err)
 			}
@@ -372,17 +367,24 @@ func persistError(err error) error {
 	return fmt.Errorf("insert orders: %w", err)
 }
 
-func sortedKeys(m map[int64]int) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out
+// saleOrderRow is tb_order_info as a flash-sale order writes it.
+type saleOrderRow struct {
+	OrderID     string `gorm:"primaryKey"`
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	UserID      int64
+	AddressID   int64
+	TotalCount  int
+	TotalAmount decimal.Decimal
+	Freight     decimal.Decimal
+	PayMethod   int
+	Status      int
 }
 
+func (saleOrderRow) TableName() string { return "tb_order_info" }
+
 // Sale returns a sale. Returns ErrNotFound.
-func (s *Store) Sale(ctx context.Context, id int64) (*Sale, error) {
+func (s *Sales) Sale(ctx context.Context, id int64) (*Sale, error) {
 	var sale Sale
 	if err := s.db.WithContext(ctx).Take(&sale, id).Error; err != nil {
 		return nil, fmt.Errorf("sale %d: %w", id, translate(err))
@@ -392,7 +394,7 @@ func (s *Store) Sale(ctx context.Context, id int64) (*Sale, error) {
 
 // LiveSale returns the SKU's open sale, or its latest closed one when none
 // is open. Returns ErrNotFound if the SKU never had a sale.
-func (s *Store) LiveSale(ctx context.Context, skuID int64) (*Sale, error) {
+func (s *Sales) LiveSale(ctx context.Context, skuID int64) (*Sale, error) {
 	var sale Sale
 	err := s.db.WithContext(ctx).Where("sku_id = ?", skuID).Order("status, id DESC").Take(&sale).Error
 	if err != nil {
@@ -402,7 +404,7 @@ func (s *Store) LiveSale(ctx context.Context, skuID int64) (*Sale, error) {
 }
 
 // Sales returns the latest sales, newest first, at most limit.
-func (s *Store) Sales(ctx context.Context, limit int) ([]Sale, error) {
+func (s *Sales) Sales(ctx context.Context, limit int) ([]Sale, error) {
 	var out []Sale
 	if err := s.db.WithContext(ctx).Order("id DESC").Limit(limit).Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("sales: %w", err)
@@ -411,7 +413,7 @@ func (s *Store) Sales(ctx context.Context, limit int) ([]Sale, error) {
 }
 
 // OpenSales returns every open sale, oldest first.
-func (s *Store) OpenSales(ctx context.Context) ([]Sale, error) {
+func (s *Sales) OpenSales(ctx context.Context) ([]Sale, error) {
 	var out []Sale
 	if err := s.db.WithContext(ctx).Where("status = ?", SaleOpen).Order("id").Find(&out).Error; err != nil {
 		return nil, fmt.Errorf("open sales: %w", err)
@@ -420,7 +422,7 @@ func (s *Store) OpenSales(ctx context.Context) ([]Sale, error) {
 }
 
 // SaleOrders returns the orders a sale made, oldest decision first.
-func (s *Store) SaleOrders(ctx context.Context, saleID int64) ([]SaleOrder, error) {
+func (s *Sales) SaleOrders(ctx context.Context, saleID int64) ([]SaleOrder, error) {
 	var out []SaleOrder
 	err := s.db.WithContext(ctx).Where("sale_id = ?", saleID).Order("decided_time, order_id").Find(&out).Error
 	if err != nil {
@@ -431,35 +433,11 @@ func (s *Store) SaleOrders(ctx context.Context, saleID int64) ([]SaleOrder, erro
 
 // SeckillOrderExists reports whether the user's flash-sale order is
 // written.
-func (s *Store) SeckillOrderExists(ctx context.Context, uid int64, orderID string) (bool, error) {
+func (s *Sales) SeckillOrderExists(ctx context.Context, uid int64, orderID string) (bool, error) {
 	var n int64
 	err := s.db.WithContext(ctx).Model(&SaleOrder{}).Where("order_id = ? AND user_id = ?", orderID, uid).Count(&n).Error
 	if err != nil {
 		return false, fmt.Errorf("flash-sale order %q: %w", orderID, err)
 	}
 	return n > 0, nil
-}
-
-// flashUnits adds up, by SKU, the units of the orders among ids that a
-// flash sale made.
-func (s *Store) flashUnits(ctx context.Context, ids []string) (map[int64]int, error) {
-	out := map[int64]int{}
-	for len(ids) > 0 {
-		n := min(len(ids), 500)
-		var rows []struct {
-			SKUID int64 `gorm:"column:sku_id"`
-			Units int
-		}
-		err := s.db.WithContext(ctx).Table("tb_order_goods g").Select("g.sku_id, SUM(g.count) AS units").
-			Joins("JOIN tb_seckill_order f ON f.order_id = g.order_id").Where("g.order_id IN ?", ids[:n]).
-			Group("g.sku_id").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("flash-sale units: %w", err)
-		}
-		for _, r := range rows {
-			out[r.SKUID] += r.Units
-		}
-		ids = ids[n:]
-	}
-	return out, nil
 }

@@ -13,13 +13,14 @@ import (
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 func TestSeckillOpenSale(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			ids, err := db.Store.CreateBenchSKUs(ctx, "open", 1, 10, decimal.RequireFromString("5.00"))
+			ids, err := testkit.CreateBenchSKUs(ctx, db.Store, "open", 1, 10, decimal.RequireFromString("5.00"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -41,7 +42,7 @@ func TestSeckillOpenSale(t *testing.T) {
 				{"a second open sale", ok, models.ErrDuplicate},
 			}
 			for _, tc := range cases {
-				s, err := db.Store.OpenSale(ctx, tc.in)
+				s, err := db.Store.Sales.OpenSale(ctx, tc.in)
 				if !errors.Is(err, tc.want) {
 					t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
 				}
@@ -49,11 +50,11 @@ func TestSeckillOpenSale(t *testing.T) {
 					t.Errorf("%s: got %+v, want per user 1 and open", tc.name, s)
 				}
 			}
-			k, err := db.Store.SKUByID(ctx, ids[0])
+			k, err := db.Store.Catalog.SKUByID(ctx, ids[0])
 			if err != nil || k.Stock != 6 {
 				t.Errorf("stock after open: %d, %v; want 6", k.Stock, err)
 			}
-			if m, err := db.Store.LedgerMismatches(ctx); err != nil || len(m) > 0 {
+			if m, err := db.Store.Ledger.LedgerMismatches(ctx); err != nil || len(m) > 0 {
 				t.Errorf("ledger: %v, %v", m, err)
 			}
 		})
@@ -67,15 +68,15 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			ids, err := db.Store.CreateBenchSKUs(ctx, "close", 1, 10, decimal.RequireFromString("5.00"))
+			ids, err := testkit.CreateBenchSKUs(ctx, db.Store, "close", 1, 10, decimal.RequireFromString("5.00"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			buyers, err := db.Store.CreateBuyers(ctx, "closers", testenv.Password, 3)
+			buyers, err := testkit.CreateBuyers(ctx, db.Store, "closers", testenv.Password, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := db.Store.OpenSale(ctx, models.SaleInput{SKUID: ids[0], Stock: 8, Price: decimal.RequireFromString("1.50"),
+			s, err := db.Store.Sales.OpenSale(ctx, models.SaleInput{SKUID: ids[0], Stock: 8, Price: decimal.RequireFromString("1.50"),
 				Start: time.Now(), End: time.Now().Add(time.Hour)})
 			if err != nil {
 				t.Fatal(err)
@@ -86,7 +87,7 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 					UserID: b.UserID, AddressID: b.AddressID, Decided: time.Now()})
 			}
 			for i, want := range [][2]int{{3, 0}, {0, 3}} {
-				created, skipped, err := db.Store.PersistSeckillOrders(ctx, batch)
+				created, skipped, err := db.Store.Sales.PersistSeckillOrders(ctx, batch)
 				if err != nil || created != want[0] || skipped != want[1] {
 					t.Errorf("persist #%d: created %d, skipped %d, %v; want %v", i+1, created, skipped, err, want)
 				}
@@ -97,7 +98,7 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					got, now, err := db.Store.CloseSale(ctx, s.ID)
+					got, now, err := db.Store.Sales.CloseSale(ctx, s.ID)
 					if err != nil {
 						t.Errorf("close: %v", err)
 						return
@@ -114,19 +115,19 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 			if closed.Load() != 1 {
 				t.Errorf("%d closers closed it, want 1", closed.Load())
 			}
-			k, err := db.Store.SKUByID(ctx, ids[0])
+			k, err := db.Store.Catalog.SKUByID(ctx, ids[0])
 			if err != nil || k.Stock != 7 || k.Sales != 3 {
 				t.Errorf("sku: stock %d sales %d, %v; want 7 and 3", k.Stock, k.Sales, err)
 			}
 			late := batch[0]
 			late.OrderID = "20260101000000000000000999999999"
-			if _, _, err := db.Store.PersistSeckillOrders(ctx, []models.SeckillOrder{late}); !errors.Is(err, models.ErrNotFound) {
+			if _, _, err := db.Store.Sales.PersistSeckillOrders(ctx, []models.SeckillOrder{late}); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("persist into a closed sale: got %v, want ErrNotFound", err)
 			}
-			if _, _, err := db.Store.CloseSale(ctx, 424242); !errors.Is(err, models.ErrNotFound) {
+			if _, _, err := db.Store.Sales.CloseSale(ctx, 424242); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("close an unknown sale: got %v, want ErrNotFound", err)
 			}
-			if m, err := db.Store.LedgerMismatches(ctx); err != nil || len(m) > 0 {
+			if m, err := db.Store.Ledger.LedgerMismatches(ctx); err != nil || len(m) > 0 {
 				t.Errorf("ledger: %v, %v", m, err)
 			}
 		})

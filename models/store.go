@@ -1,206 +1,63 @@
-// Package models holds the shop's GORM models and every database access.
-// No other package imports gorm: errors leave this package as the sentinel
-// errors below, wrapped with context.
+// Package models holds the shop's GORM models and its database access, one
+// store per domain: Catalog, Accounts, Addresses, Admin, Ledger and Sales
+// (the flash sale), all on one DB whose Transact is the one transaction
+// shape of every writer. The order commit and an order's later life live
+// in the sub-package order; fixtures and invariant checks for tests and
+// the load tool in testkit.
+//
+// No package outside models imports gorm: errors leave as the sentinel
+// errors of db.go, wrapped with context.
 package models
 
 import (
 	"context"
-	"database/sql"
-	"errors"
-	"fmt"
-	"net/url"
 	"runtime"
-	"strings"
-	"time"
 
-	"github.com/glebarez/sqlite"
-	"gorm.io/driver/mysql"
-	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
-	"gorm.io/gorm/logger"
 
 	"github.com/meiduo/shop/migrations"
 )
 
-// Sentinel errors. Callers test them with errors.Is.
-var (
-	ErrNotFound      = errors.New("not found")
-	ErrDuplicate     = errors.New("already exists")
-	ErrInvalid       = errors.New("invalid")
-	ErrOutOfStock    = errors.New("insufficient stock")
-	ErrNotLaunched   = errors.New("sku not on sale")
-	ErrEmptySelect   = errors.New("nothing selected")
-	ErrTooMany       = errors.New("limit reached")
-	ErrBadCredential = errors.New("wrong username or password")
-	ErrBusy          = errors.New("too much contention, try again")
-	ErrWrongStatus   = errors.New("not allowed in the order's status")
-)
-
-// Store is the database. Build it with Open.
+// Store is the database seen by domain. Build it with Open.
 type Store struct {
+	*DB
+	Catalog   *Catalog
+	Accounts  *Accounts
+	Addresses *Addresses
+	Admin     *Admin
+	Ledger    *Ledger
+	Sales     *Sales
+}
+
+// Open connects to the database named by rawURL (see OpenDB) and builds
+// its domain stores. It does not migrate; call Migrate.
+func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
+	db, err := OpenDB(ctx, rawURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return New(db), nil
+}
+
+// New builds the domain stores on db.
+func New(db *DB) *Store {
+	h := handle{db: db.db, dialect: db.dialect, pool: db}
+	catalog := &Catalog{h}
+	return &Store{
+		DB:        db,
+		Catalog:   catalog,
+		Accounts:  &Accounts{handle: h, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))},
+		Addresses: &Addresses{h},
+		Admin:     &Admin{handle: h, catalog: catalog},
+		Ledger:    &Ledger{h},
+		Sales:     &Sales{h},
+	}
+}
+
+// handle is what every domain store holds: the pool, its dialect, and the
+// DB whose Transact its writers go through.
+type handle struct {
 	db      *gorm.DB
 	dialect migrations.Dialect
-	// hashSlots bounds how many password hashes run at once (each takes
-	// tens of MiB and a core), so a burst of sign-ups cannot exhaust memory.
-	hashSlots chan struct{}
-}
-
-// Options tune Open.
-type Options struct {
-	MaxOpenConns int // 0 means a default that suits the dialect
-	Logger       logger.Interface
-}
-
-// Open connects to the database named by rawURL:
-//
-//	sqlite:///relative/path.db, sqlite:////absolute/path.db
-//	postgres://user:pass@host:port/db?sslmode=disable
-//	mysql://user:pass@host:port/db
-//
-// It does not migrate; call Migrate.
-func Open(ctx context.Context, rawURL string, o Options) (*Store, error) {
-	dial, d, conns, err := dialector(rawURL)
-	if err != nil {
-		return nil, err
-	}
-	if o.MaxOpenConns > 0 {
-		conns = o.MaxOpenConns
-	}
-	lg := o.Logger
-	if lg == nil {
-		lg = logger.Discard
-	}
-	db, err := gorm.Open(dial, &gorm.Config{
-		Logger:                 lg,
-		SkipDefaultTransaction: true,
-		TranslateError:         true,
-		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
-	})
-	if err != nil {
-		return nil, fmt.Errorf("open %s database: %w", d, err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return nil, err
-	}
-	sqlDB.SetMaxOpenConns(conns)
-	sqlDB.SetMaxIdleConns(conns)
-	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
-	if err := sqlDB.PingContext(ctx); err != nil {
-		sqlDB.Close()
-		return nil, fmt.Errorf("connect to %s database: %w", d, err)
-	}
-	return &Store{db: db, dialect: d, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}, nil
-}
-
-// dialector turns a database URL into a GORM dialector and a pool size.
-func dialector(rawURL string) (gorm.Dialector, migrations.Dialect, int, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	switch u.Scheme {
-	case "sqlite", "sqlite3":
-		// dj-database-url convention: sqlite:///rel.db is relative,
-		// sqlite:////abs.db is absolute.
-		path := strings.TrimPrefix(rawURL, u.Scheme+"://")
-		path = strings.TrimPrefix(path, "/")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
-		if path == "" {
-			return nil, "", 0, errors.New("DATABASE_URL: sqlite URL has no file path (want sqlite:///shop.db)")
-		}
-		// WAL lets readers run beside the writer; _txlock=immediate takes
-		// the write lock at BEGIN, so concurrent checkouts queue on the
-		// busy timeout instead of failing with SQLITE_BUSY on upgrade.
-		q := url.Values{}
-		q.Add("_pragma", "busy_timeout(10000)")
-		q.Add("_pragma", "journal_mode(WAL)")
-		q.Add("_pragma", "synchronous(NORMAL)")
-		q.Add("_pragma", "foreign_keys(1)")
-		q.Set("_txlock", "immediate")
-		return sqlite.Open("file:" + path + "?" + q.Encode()), migrations.SQLite, 4, nil
-	case "postgres", "postgresql":
-		return postgres.New(postgres.Config{DSN: rawURL}), migrations.Postgres, 16, nil
-	case "mysql", "mariadb":
-		dsn, err := mysqlDSN(u)
-		if err != nil {
-			return nil, "", 0, err
-		}
-		return mysql.Open(dsn), migrations.MySQL, 16, nil
-	case "":
-		return nil, "", 0, fmt.Errorf("DATABASE_URL %q has no scheme (want sqlite://, postgres:// or mysql://)", rawURL)
-	default:
-		return nil, "", 0, fmt.Errorf("DATABASE_URL: unsupported scheme %q (want sqlite, postgres or mysql)", u.Scheme)
-	}
-}
-
-// mysqlDSN turns mysql://user:pass@host:port/db?x=y into the driver's DSN.
-func mysqlDSN(u *url.URL) (string, error) {
-	db := strings.TrimPrefix(u.Path, "/")
-	if db == "" {
-		return "", errors.New("DATABASE_URL: mysql URL names no database (want mysql://user:pass@host:3306/db)")
-	}
-	host := u.Host
-	if u.Port() == "" {
-		host += ":3306"
-	}
-	pass, _ := u.User.Password()
-	q := u.Query()
-	q.Set("parseTime", "true")
-	q.Set("loc", "UTC")
-	q.Set("charset", "utf8mb4")
-	if q.Get("collation") == "" {
-		q.Set("collation", "utf8mb4_unicode_ci")
-	}
-	// Multi-statement migrations need this.
-	q.Set("multiStatements", "true")
-	return fmt.Sprintf("%s:%s@tcp(%s)/%s?%s", u.User.Username(), pass, host, db, q.Encode()), nil
-}
-
-// Migrate applies pending migrations and returns what it applied.
-func (s *Store) Migrate(ctx context.Context) ([]migrations.Result, error) {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return nil, err
-	}
-	return migrations.Up(ctx, sqlDB, s.dialect)
-}
-
-// Dialect reports which database this is.
-func (s *Store) Dialect() migrations.Dialect { return s.dialect }
-
-// Ping checks the database answers.
-func (s *Store) Ping(ctx context.Context) error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.PingContext(ctx)
-}
-
-// Close closes the pool.
-func (s *Store) Close() error {
-	sqlDB, err := s.db.DB()
-	if err != nil {
-		return err
-	}
-	return sqlDB.Close()
-}
-
-// SQL exposes the pool for tools that check invariants with plain SQL.
-func (s *Store) SQL() (*sql.DB, error) { return s.db.DB() }
-
-// translate turns GORM errors into this package's sentinels.
-func translate(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, gorm.ErrRecordNotFound):
-		return ErrNotFound
-	case errors.Is(err, gorm.ErrDuplicatedKey):
-		return fmt.Errorf("%w: %v", ErrDuplicate, err)
-	}
-	return err
+	pool    *DB
 }

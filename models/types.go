@@ -1,6 +1,8 @@
 package models
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -108,6 +110,45 @@ const (
 	PayCash   = 1 // cash on delivery: the order starts at StatusUnsend
 	PayOnline = 2 // the order starts at StatusUnpaid
 )
+
+// Freight is what every order pays for delivery.
+var Freight = decimal.New(1000, -2)
+
+// MaxAmount is the largest total that numeric(10,2) holds.
+var MaxAmount = decimal.New(1e10-1, -2)
+
+// NewOrderID makes an order id: the time to the second, the user id on nine
+// digits and random digits, so that one user ordering many times in one
+// second gets distinct ids. The order commit uses 6 random digits and the
+// flash sale 8, so the two kinds of id never collide; the primary key is
+// the final guard.
+func NewOrderID(uid int64, now time.Time, random int) string {
+	n := 1
+	for range random {
+		n *= 10
+	}
+	return fmt.Sprintf("%s%09d%0*d", now.UTC().Format("20060102150405"), uid, random, rand.IntN(n))
+}
+
+// MaxOrderIDLen is the longest order id or commit token (varchar(64)).
+const MaxOrderIDLen = 64
+
+// Bill is a selection priced at today's prices, as the settlement page
+// shows it and the order commit charges it.
+type Bill struct {
+	Lines      []BillLine // ascending SKU id
+	TotalCount int
+	Goods      decimal.Decimal // the lines' amounts
+	Freight    decimal.Decimal
+	Payable    decimal.Decimal // goods plus freight
+}
+
+// BillLine is one SKU of a Bill.
+type BillLine struct {
+	SKU    SKU
+	Count  int
+	Amount decimal.Decimal // count × price
+}
 
 // Order is an order header (tb_order_info).
 type Order struct {

@@ -6,8 +6,16 @@ import (
 	"fmt"
 )
 
+// Accounts is the users: sign-up, login and their passwords.
+type Accounts struct {
+	handle
+	// hashSlots bounds how many password hashes run at once (each takes
+	// tens of MiB and a core), so a burst of sign-ups cannot exhaust memory.
+	hashSlots chan struct{}
+}
+
 // UserByID returns the user with id. Returns ErrNotFound if there is none.
-func (s *Store) UserByID(ctx context.Context, id int64) (*User, error) {
+func (s *Accounts) UserByID(ctx context.Context, id int64) (*User, error) {
 	var u User
 	if err := s.db.WithContext(ctx).First(&u, id).Error; err != nil {
 		return nil, fmt.Errorf("user %d: %w", id, translate(err))
@@ -30,11 +38,11 @@ type NewUser struct {
 // the formats; CreateUser only refuses an empty username or password with
 // ErrInvalid. Returns ErrDuplicate if the username or the mobile is taken,
 // also when two sign-ups race for the same one (the unique index decides).
-func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
+func (s *Accounts) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if nu.Username == "" || nu.Password == "" {
 		return nil, fmt.Errorf("create user: %w: username and password are required", ErrInvalid)
 	}
-	hash, err := s.hashPassword(ctx, nu.Password)
+	hash, err := s.HashPassword(ctx, nu.Password)
 	if err != nil {
 		return nil, fmt.Errorf("create user %q: %w", nu.Username, err)
 	}
@@ -48,23 +56,37 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 		IsActive:    true,
 		DateJoined:  s.db.NowFunc(),
 	}
-	if err := s.db.WithContext(ctx).Create(u).Error; err != nil {
+	err = s.pool.Transact(ctx, func(tx *Tx) error {
+		if tx.Unsure {
+			// The last try's COMMIT lost its answer: it may have made u.
+			var made []User
+			if err := tx.Where("username = ? AND password = ?", u.Username, u.Password).Limit(1).Find(&made).Error; err != nil || len(made) == 1 {
+				if len(made) == 1 {
+					*u = made[0]
+				}
+				return err
+			}
+		}
+		u.ID = 0
+		return tx.Create(u).Error
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create user %q: %w", nu.Username, translate(err))
 	}
 	return u, nil
 }
 
 // UsernameTaken reports whether a user already has this username.
-func (s *Store) UsernameTaken(ctx context.Context, username string) (bool, error) {
+func (s *Accounts) UsernameTaken(ctx context.Context, username string) (bool, error) {
 	return s.userExists(ctx, "username", username)
 }
 
 // MobileTaken reports whether a user already has this mobile number.
-func (s *Store) MobileTaken(ctx context.Context, mobile string) (bool, error) {
+func (s *Accounts) MobileTaken(ctx context.Context, mobile string) (bool, error) {
 	return s.userExists(ctx, "mobile", mobile)
 }
 
-func (s *Store) userExists(ctx context.Context, column, value string) (bool, error) {
+func (s *Accounts) userExists(ctx context.Context, column, value string) (bool, error) {
 	var n int64
 	if err := s.db.WithContext(ctx).Model(&User{}).Where(column+" = ?", value).Count(&n).Error; err != nil {
 		return false, fmt.Errorf("look up %s %q: %w", column, value, err)
@@ -79,10 +101,10 @@ func (s *Store) userExists(ctx context.Context, column, value string) (bool, err
 // hash now stored. Returns ErrBadCredential for an unknown login, a wrong
 // password or an inactive user alike, and spends a hash's time on an
 // unknown login too, so that timing does not tell which names exist.
-func (s *Store) Authenticate(ctx context.Context, login, password string) (*User, error) {
+func (s *Accounts) Authenticate(ctx context.Context, login, password string) (*User, error) {
 	u, err := s.userByLogin(ctx, login)
 	if errors.Is(err, ErrNotFound) {
-		if _, err := s.hashPassword(ctx, password); err != nil {
+		if _, err := s.HashPassword(ctx, password); err != nil {
 			return nil, fmt.Errorf("log in %q: %w", login, err)
 		}
 		return nil, fmt.Errorf("log in %q: %w", login, ErrBadCredential)
@@ -100,7 +122,7 @@ func (s *Store) Authenticate(ctx context.Context, login, password string) (*User
 	now := s.db.NowFunc()
 	set := map[string]any{"last_login": now}
 	if stale {
-		fresh, err := s.hashPassword(ctx, password)
+		fresh, err := s.HashPassword(ctx, password)
 		if err != nil {
 			return nil, fmt.Errorf("log in %q: %w", login, err)
 		}
@@ -136,7 +158,7 @@ func (s *Store) Authenticate(ctx context.Context, login, password string) (*User
 
 // userByLogin finds a user by username, then by mobile number. The sign-up
 // form refuses all-digit usernames, so the two cannot be confused.
-func (s *Store) userByLogin(ctx context.Context, login string) (*User, error) {
+func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error) {
 	var u User
 	err := s.db.WithContext(ctx).Where("username = ?", login).First(&u).Error
 	if errors.Is(translate(err), ErrNotFound) {

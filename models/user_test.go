@@ -25,7 +25,7 @@ func TestCreateUserStoresArgon2idAndAuthenticates(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			u, err := db.Store.CreateUser(ctx, models.NewUser{Username: "alice", Password: "secret-pw", Mobile: "13800000001", Email: "a@example.com"})
+			u, err := db.Store.Accounts.CreateUser(ctx, models.NewUser{Username: "alice", Password: "secret-pw", Mobile: "13800000001", Email: "a@example.com"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestCreateUserStoresArgon2idAndAuthenticates(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					got, err := db.Store.Authenticate(ctx, tt.login, tt.password)
+					got, err := db.Store.Accounts.Authenticate(ctx, tt.login, tt.password)
 					if tt.wantID == 0 {
 						if !errors.Is(err, models.ErrBadCredential) {
 							t.Fatalf("Authenticate(%q) error = %v, want ErrBadCredential", tt.login, err)
@@ -66,7 +66,7 @@ func TestCreateUserStoresArgon2idAndAuthenticates(t *testing.T) {
 					if got.ID != tt.wantID || got.LastLogin == nil {
 						t.Errorf("Authenticate(%q) = user %d, last login %v; want user %d with a last login", tt.login, got.ID, got.LastLogin, tt.wantID)
 					}
-					stored, err := db.Store.UserByID(ctx, got.ID)
+					stored, err := db.Store.Accounts.UserByID(ctx, got.ID)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -83,7 +83,7 @@ func TestCreateUserRefusesDuplicatesAndBadInput(t *testing.T) {
 	for _, db := range testenv.Databases(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			if _, err := db.Store.CreateUser(ctx, models.NewUser{Username: "taken", Password: "secret-pw", Mobile: "13800000002"}); err != nil {
+			if _, err := db.Store.Accounts.CreateUser(ctx, models.NewUser{Username: "taken", Password: "secret-pw", Mobile: "13800000002"}); err != nil {
 				t.Fatal(err)
 			}
 			tests := []struct {
@@ -98,7 +98,7 @@ func TestCreateUserRefusesDuplicatesAndBadInput(t *testing.T) {
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
-					if _, err := db.Store.CreateUser(ctx, tt.nu); !errors.Is(err, tt.want) {
+					if _, err := db.Store.Accounts.CreateUser(ctx, tt.nu); !errors.Is(err, tt.want) {
 						t.Errorf("CreateUser(%+v) error = %v, want %v", tt.nu, err, tt.want)
 					}
 				})
@@ -115,7 +115,7 @@ func TestCreateUserConcurrentSameName(t *testing.T) {
 			errs := make([]error, n)
 			for i := range n {
 				wg.Go(func() {
-					_, errs[i] = db.Store.CreateUser(context.Background(), models.NewUser{
+					_, errs[i] = db.Store.Accounts.CreateUser(context.Background(), models.NewUser{
 						Username: "racer", Password: "secret-pw", Mobile: fmt.Sprintf("1380000%04d", i),
 					})
 				})
@@ -179,13 +179,13 @@ func TestAuthenticateUpgradesOlderHashes(t *testing.T) {
 					u := testenv.CreateUser(t, db.Store, fmt.Sprintf("legacy%d", i))
 					exec(t, db, "UPDATE tb_users SET password = ? WHERE id = ?", tt.stored, u.ID)
 
-					if _, err := db.Store.Authenticate(ctx, u.Username, "Secret-pw"); !errors.Is(err, models.ErrBadCredential) {
+					if _, err := db.Store.Accounts.Authenticate(ctx, u.Username, "Secret-pw"); !errors.Is(err, models.ErrBadCredential) {
 						t.Fatalf("wrong password: error = %v, want ErrBadCredential", err)
 					}
 					if got := storedHash(t, db, u.ID); got != tt.stored {
 						t.Fatalf("a failed login changed the hash to %q", got)
 					}
-					got, err := db.Store.Authenticate(ctx, u.Username, "secret-pw")
+					got, err := db.Store.Accounts.Authenticate(ctx, u.Username, "secret-pw")
 					if err != nil {
 						t.Fatalf("right password: %v", err)
 					}
@@ -196,7 +196,7 @@ func TestAuthenticateUpgradesOlderHashes(t *testing.T) {
 					if got.Password != stored {
 						t.Errorf("returned user carries hash %q, stored is %q", got.Password, stored)
 					}
-					if _, err := db.Store.Authenticate(ctx, u.Username, "secret-pw"); err != nil {
+					if _, err := db.Store.Accounts.Authenticate(ctx, u.Username, "secret-pw"); err != nil {
 						t.Errorf("login with the upgraded hash: %v", err)
 					}
 				})
@@ -224,7 +224,7 @@ func TestAuthenticateRefusesUnreadableHashes(t *testing.T) {
 	} {
 		t.Run(stored, func(t *testing.T) {
 			exec(t, db, "UPDATE tb_users SET password = ? WHERE id = ?", stored, u.ID)
-			if _, err := db.Store.Authenticate(context.Background(), "broken", testenv.Password); !errors.Is(err, models.ErrBadCredential) {
+			if _, err := db.Store.Accounts.Authenticate(context.Background(), "broken", testenv.Password); !errors.Is(err, models.ErrBadCredential) {
 				t.Errorf("stored %q: error = %v, want ErrBadCredential", stored, err)
 			}
 		})
@@ -242,10 +242,10 @@ func TestUsernameAndMobileTaken(t *testing.T) {
 				value string
 				want  bool
 			}{
-				{"username taken", db.Store.UsernameTaken, "present", true},
-				{"username free", db.Store.UsernameTaken, "absent", false},
-				{"mobile taken", db.Store.MobileTaken, u.Mobile, true},
-				{"mobile free", db.Store.MobileTaken, "19900000000", false},
+				{"username taken", db.Store.Accounts.UsernameTaken, "present", true},
+				{"username free", db.Store.Accounts.UsernameTaken, "absent", false},
+				{"mobile taken", db.Store.Accounts.MobileTaken, u.Mobile, true},
+				{"mobile free", db.Store.Accounts.MobileTaken, "19900000000", false},
 			}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
@@ -261,7 +261,7 @@ func TestUsernameAndMobileTaken(t *testing.T) {
 
 func storedHash(t *testing.T, db testenv.DB, uid int64) string {
 	t.Helper()
-	u, err := db.Store.UserByID(context.Background(), uid)
+	u, err := db.Store.Accounts.UserByID(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}

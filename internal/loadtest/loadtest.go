@@ -3,7 +3,8 @@
 // commits the order. It runs closed-loop (N buyers, each ordering again as
 // soon as answered) or open-loop (orders arrive at a fixed rate whatever
 // the answers), and reports successful orders separately from attempts,
-// latency percentiles and errors by kind. `shop bench` uses it and then
+// latency percentiles and errors by kind. Bench is `shop bench`: it runs
+// the load on a shop it serves in this process (or one at --url), then
 // checks the database's invariants.
 //
 // It lives in internal/ because it is a client of the shop, not part of it.

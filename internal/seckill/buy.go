@@ -63,7 +63,7 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 	}
 	for {
 		now := e.now()
-		oid := newOrderID(uid, now)
+		oid := models.NewOrderID(uid, now, 8) // two digits more than the commit's: never the same id
 		var code, left int
 		var err error
 		switch e.strategy {
@@ -171,10 +171,10 @@ func write(ctx context.Context, p redis.Pipeliner, k keys, saleID, uid, addressI
 // watchTries bounds the WATCH strategy's attempts at one buy.
 const watchTries = 32
 
-// buyWatch is the optimistic lock of SEEDS.md §3: WATCH the sale and the
-// buyers, read, decide, and MULTI/EXEC the writes, which fail if anyone
-// wrote either key meanwhile; then try again, a bounded number of times,
-// after a short random pause. fn may run more than once.
+// buyWatch is the optimistic lock of the classic Redis flash sale: WATCH
+// the sale and the buyers, read, decide, and MULTI/EXEC the writes, which
+// fail if anyone wrote either key meanwhile; then try again, a bounded
+// number of times, after a short random pause.
 func (e *Engine) buyWatch(ctx context.Context, sku, uid, addressID int64, oid string, now time.Time) (int, int, error) {
 	k := keysOf(sku)
 	for attempt := 0; attempt < watchTries; attempt++ {
@@ -217,7 +217,9 @@ func lockDelay(try int) time.Duration {
 	return time.Duration(rand.Int64N(int64(500*time.Microsecond)<<min(try, 4))) + 100*time.Microsecond
 }
 
-// buyLocked is the lock of SEEDS.md §4-§5: a redsync lock on the sale
+// buyLocked is the distributed lock of the classic "one order per user"
+// flash sale (SET key token NX EX, released only by its owner): a redsync
+// lock on the sale
 // (token, expiry, released only by its owner), then read, decide and
 // write. A lock that expired meanwhile no longer excludes anyone, so the
 // counters the write returns are checked too: a buy that went past the

@@ -19,6 +19,7 @@ import (
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // persistCall is one call the consumer made to PersistSeckillOrders.
@@ -30,13 +31,13 @@ type persistCall struct {
 // recordingDB is the real store, with a record of every batch the
 // consumer asked it to persist and what it answered.
 type recordingDB struct {
-	*models.Store
+	*models.Sales
 	mu    sync.Mutex
 	calls []persistCall
 }
 
 func (d *recordingDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (int, int, error) {
-	created, skipped, err := d.Store.PersistSeckillOrders(ctx, batch)
+	created, skipped, err := d.Sales.PersistSeckillOrders(ctx, batch)
 	ids := make([]string, len(batch))
 	for i, o := range batch {
 		ids[i] = o.OrderID
@@ -154,22 +155,22 @@ func newRefusal(t *testing.T, db testenv.DB, kind string, cfg seckill.Config, sk
 	t.Helper()
 	ctx := context.Background()
 	rdb := newRedis(t, kind)
-	rec := &recordingDB{Store: db.Store}
+	rec := &recordingDB{Sales: db.Store.Sales}
 	cfg.Redis, cfg.DB = rdb, rec
 	e, err := seckill.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := db.Store.CreateBenchSKUs(ctx, "refuse", 1, skuStock, decimal.RequireFromString("99.00"))
+	ids, err := testkit.CreateBenchSKUs(ctx, db.Store, "refuse", 1, skuStock, decimal.RequireFromString("99.00"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	buyers, err := db.Store.CreateBuyers(ctx, fmt.Sprintf("rf%d", time.Now().UnixNano()%1e9), testenv.Password, crowd)
+	buyers, err := testkit.CreateBuyers(ctx, db.Store, fmt.Sprintf("rf%d", time.Now().UnixNano()%1e9), testenv.Password, crowd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doomed := testenv.CreateAddress(t, db.Store, buyers[victim].UserID)
-	before, err := db.Store.TakeSnapshot(ctx)
+	before, err := testkit.TakeSnapshot(ctx, db.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +181,7 @@ func newRefusal(t *testing.T, db testenv.DB, kind string, cfg seckill.Config, sk
 	}
 	// A failed run must not leave an open sale for the next one's
 	// reconciliation to find.
-	t.Cleanup(func() { db.Store.CloseSale(context.Background(), sl.ID) })
+	t.Cleanup(func() { db.Store.Sales.CloseSale(context.Background(), sl.ID) })
 	r := &refusal{sale: &sale{db: db, rdb: rdb, engine: e, sale: sl, before: before, buyers: buyers},
 		rec: rec, victim: victim, k: fmt.Sprintf("{seckill:%d}:", sl.SKUID)}
 	for i, b := range buyers {
@@ -337,7 +338,7 @@ func testPermanentRefusal(t *testing.T, db testenv.DB, kind string, strategy sec
 	if !rep.ClosedNow || rep.Returned != saleStock-crowd {
 		t.Errorf("close: %+v, want closed now with %d units returned", rep, saleStock-crowd)
 	}
-	sku, err := db.Store.SKUByID(ctx, sl.SKUID)
+	sku, err := db.Store.Catalog.SKUByID(ctx, sl.SKUID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -378,7 +379,7 @@ func checkCalls(t *testing.T, got, want []persistCall) {
 // checkSaleOrders checks that the sale's orders are exactly want.
 func checkSaleOrders(t *testing.T, st *models.Store, saleID int64, want []string) {
 	t.Helper()
-	rows, err := st.SaleOrders(context.Background(), saleID)
+	rows, err := st.Sales.SaleOrders(context.Background(), saleID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +443,7 @@ func TestSeckillFailedResultAfterClose(t *testing.T) {
 // gatedDB holds the first PersistSeckillOrders call until gate closes: a
 // consumer that has read a batch and is slow to write it.
 type gatedDB struct {
-	*models.Store
+	*models.Sales
 	entered chan struct{}
 	gate    chan struct{}
 	once    sync.Once
@@ -459,7 +460,7 @@ func (d *gatedDB) PersistSeckillOrders(ctx context.Context, batch []models.Secki
 			return 0, 0, ctx.Err()
 		}
 	}
-	return d.Store.PersistSeckillOrders(ctx, batch)
+	return d.Sales.PersistSeckillOrders(ctx, batch)
 }
 
 // A consumer that read a batch and was slow to write it while the sale
@@ -483,7 +484,7 @@ func TestSeckillLateWriteAfterClose(t *testing.T) {
 				}
 				placed = append(placed, oid)
 			}
-			slow := &gatedDB{Store: db.Store, entered: make(chan struct{}), gate: make(chan struct{})}
+			slow := &gatedDB{Sales: db.Store.Sales, entered: make(chan struct{}), gate: make(chan struct{})}
 			// A tick of an hour keeps the consumer running after the sale
 			// leaves the live set, as it runs until Run's next round.
 			consumer, err := seckill.New(seckill.Config{Redis: s.rdb, DB: slow, Consumer: "slow", Tick: time.Hour, ClaimIdle: time.Hour})

@@ -6,7 +6,7 @@
 //
 // It lives in internal/ because it is neither the cart store nor database
 // access: it is the sale's Redis side, and reaches the database only
-// through the DB interface, which *models.Store satisfies.
+// through the DB interface, which *models.Sales satisfies.
 //
 // Every key of one sale shares the hash tag {seckill:<sku_id>}, so the
 // scripts and transactions below work on Redis Cluster:
@@ -35,7 +35,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	mrand "math/rand/v2"
 	"os"
 	"strconv"
 	"sync"
@@ -64,10 +63,12 @@ type Strategy string
 const (
 	// StrategyLua decides in one Lua script: atomic, one round trip.
 	StrategyLua Strategy = "lua"
-	// StrategyWatch is SEEDS.md §3: WATCH the sale, read, then MULTI/EXEC,
+	// StrategyWatch is the classic optimistic Redis flash sale: WATCH the
+	// sale, read, then MULTI/EXEC,
 	// trying again (a bounded number of times) when someone else wrote.
 	StrategyWatch Strategy = "watch"
-	// StrategyLock is SEEDS.md §4-§5: a redsync lock per sale around a
+	// StrategyLock is the distributed-lock flash sale: a redsync lock per
+	// sale around a
 	// read and a MULTI/EXEC write.
 	StrategyLock Strategy = "lock"
 )
@@ -216,13 +217,6 @@ func (k keys) all() []string { return []string{k.sale, k.buyers, k.orders, k.fai
 // closedTTL is how long a closed sale's keys stay, so buyers can still
 // read their results.
 const closedTTL = 24 * time.Hour
-
-// newOrderID is the time to the second, the user id on nine digits and
-// eight random digits: 31 characters, two more than the normal commit's
-// ids, so the two can never collide.
-func newOrderID(uid int64, now time.Time) string {
-	return fmt.Sprintf("%s%09d%08d", now.UTC().Format("20060102150405"), uid, mrand.IntN(100_000_000))
-}
 
 func randomHex(n int) string {
 	b := make([]byte, n)

@@ -15,6 +15,7 @@ import (
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // sale is one flash sale under test.
@@ -23,8 +24,8 @@ type sale struct {
 	rdb    *redis.Client
 	engine *seckill.Engine
 	sale   *models.Sale
-	before *models.Snapshot
-	buyers []models.Buyer
+	before *testkit.Snapshot
+	buyers []testkit.Buyer
 }
 
 // openSale makes a SKU of skuStock, buyers, an engine on a private Redis,
@@ -33,7 +34,7 @@ func openSale(t *testing.T, db testenv.DB, cfg seckill.Config, skuStock, saleSto
 	t.Helper()
 	ctx := context.Background()
 	rdb, _ := testenv.Redis(t)
-	cfg.Redis, cfg.DB = rdb, db.Store
+	cfg.Redis, cfg.DB = rdb, db.Store.Sales
 	if cfg.DB == nil || cfg.Redis == nil {
 		t.Fatal("no database or Redis")
 	}
@@ -41,15 +42,15 @@ func openSale(t *testing.T, db testenv.DB, cfg seckill.Config, skuStock, saleSto
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := db.Store.CreateBenchSKUs(ctx, "sk", 1, skuStock, decimal.RequireFromString("99.00"))
+	ids, err := testkit.CreateBenchSKUs(ctx, db.Store, "sk", 1, skuStock, decimal.RequireFromString("99.00"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	bs, err := db.Store.CreateBuyers(ctx, fmt.Sprintf("sk%d", time.Now().UnixNano()%1e9), testenv.Password, buyers)
+	bs, err := testkit.CreateBuyers(ctx, db.Store, fmt.Sprintf("sk%d", time.Now().UnixNano()%1e9), testenv.Password, buyers)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, err := db.Store.TakeSnapshot(ctx)
+	before, err := testkit.TakeSnapshot(ctx, db.Store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func openSale(t *testing.T, db testenv.DB, cfg seckill.Config, skuStock, saleSto
 
 // buy buys for b until the answer is not "busy", as a shopper's retry
 // would.
-func (s *sale) buy(ctx context.Context, b models.Buyer) (string, error) {
+func (s *sale) buy(ctx context.Context, b testkit.Buyer) (string, error) {
 	for {
 		oid, err := s.engine.Buy(ctx, s.sale.SKUID, b.UserID, b.AddressID)
 		if !errors.Is(err, models.ErrBusy) {
@@ -95,14 +96,14 @@ func (s *sale) closeAndCheck(t *testing.T, placed []string) *seckill.CloseReport
 	if want := s.sale.Stock - len(placed); rep.ClosedNow && rep.Returned != want {
 		t.Errorf("returned %d units, want %d", rep.Returned, want)
 	}
-	bad, err := s.db.Store.CheckInvariants(ctx, s.before, models.Outcome{Placed: placed})
+	bad, err := testkit.CheckInvariants(ctx, s.db.Store, s.before, testkit.Outcome{Placed: placed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, v := range bad {
 		t.Errorf("invariant: %s", v)
 	}
-	if m, err := s.db.Store.LedgerMismatches(ctx); err != nil || len(m) > 0 {
+	if m, err := s.db.Store.Ledger.LedgerMismatches(ctx); err != nil || len(m) > 0 {
 		t.Errorf("ledger mismatches %v, %v", m, err)
 	}
 	return rep
@@ -178,7 +179,7 @@ func TestSeckillCrowd(t *testing.T) {
 					t.Errorf("Redis after: %+v, %v; want stock 0, sold %d", st, err, units)
 				}
 				s.closeAndCheck(t, placed)
-				orders, err := db.Store.SaleOrders(ctx, s.sale.ID)
+				orders, err := db.Store.Sales.SaleOrders(ctx, s.sale.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -268,7 +269,7 @@ func TestSeckillRefusals(t *testing.T) {
 // first call to PersistSeckillOrders writes (or not) and then the
 // consumer's context is canceled before it can acknowledge anything.
 type crashingDB struct {
-	*models.Store
+	*models.Sales
 	commit bool
 	kill   context.CancelFunc
 	calls  atomic.Int32
@@ -280,7 +281,7 @@ func (c *crashingDB) PersistSeckillOrders(ctx context.Context, batch []models.Se
 		return 0, 0, ctx.Err()
 	}
 	if c.commit {
-		if _, _, err := c.Store.PersistSeckillOrders(ctx, batch); err != nil {
+		if _, _, err := c.Sales.PersistSeckillOrders(ctx, batch); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -305,13 +306,13 @@ func TestSeckillConsumerCrash(t *testing.T) {
 					placed = append(placed, oid)
 				}
 				dead, kill := context.WithCancel(ctx)
-				crash := &crashingDB{Store: db.Store, commit: commit, kill: kill}
+				crash := &crashingDB{Sales: db.Store.Sales, commit: commit, kill: kill}
 				first, err := seckill.New(seckill.Config{Redis: s.rdb, DB: crash, Consumer: "first", Batch: 15, Tick: 20 * time.Millisecond})
 				if err != nil {
 					t.Fatal(err)
 				}
 				first.Run(dead) // returns once killed
-				second, err := seckill.New(seckill.Config{Redis: s.rdb, DB: db.Store, Consumer: "second",
+				second, err := seckill.New(seckill.Config{Redis: s.rdb, DB: db.Store.Sales, Consumer: "second",
 					Batch: 15, Tick: 20 * time.Millisecond, ClaimIdle: 50 * time.Millisecond})
 				if err != nil {
 					t.Fatal(err)
@@ -380,7 +381,7 @@ func TestSeckillCloseReturnsUnsold(t *testing.T) {
 			if closedNow.Load() != 1 {
 				t.Errorf("%d closers closed the sale, want 1", closedNow.Load())
 			}
-			k, err := db.Store.SKUByID(ctx, s.sale.SKUID)
+			k, err := db.Store.Catalog.SKUByID(ctx, s.sale.SKUID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -464,7 +465,7 @@ func TestSeckillReconcile(t *testing.T) {
 
 // slowDB makes reconciliation wait, so that it outlives the lock's expiry.
 type slowDB struct {
-	*models.Store
+	*models.Sales
 	entered chan struct{}
 	release chan struct{}
 }
@@ -472,7 +473,7 @@ type slowDB struct {
 func (d *slowDB) OpenSales(ctx context.Context) ([]models.Sale, error) {
 	d.entered <- struct{}{}
 	<-d.release
-	return d.Store.OpenSales(ctx)
+	return d.Sales.OpenSales(ctx)
 }
 
 // Only one reconciler runs at a time, even when its work outlives the
@@ -480,10 +481,10 @@ func (d *slowDB) OpenSales(ctx context.Context) ([]models.Sale, error) {
 func TestSeckillMaintenanceLock(t *testing.T) {
 	db, _ := testenv.Database(t, "sqlite")
 	rdb, _ := testenv.Redis(t)
-	slow := &slowDB{Store: db.Store, entered: make(chan struct{}), release: make(chan struct{})}
+	slow := &slowDB{Sales: db.Store.Sales, entered: make(chan struct{}), release: make(chan struct{})}
 	const expiry = 300 * time.Millisecond
 	a, _ := seckill.New(seckill.Config{Redis: rdb, DB: slow, LockExpiry: expiry})
-	b, _ := seckill.New(seckill.Config{Redis: rdb, DB: db.Store, LockExpiry: expiry})
+	b, _ := seckill.New(seckill.Config{Redis: rdb, DB: db.Store.Sales, LockExpiry: expiry})
 	done := make(chan error)
 	go func() {
 		_, err := a.Reconcile(context.Background(), false)

@@ -20,7 +20,7 @@ const Password = "secret-pw-123"
 // user; log it in with Client.Login(t, username, testenv.Password).
 func CreateUser(t testing.TB, st *models.Store, username string) *models.User {
 	t.Helper()
-	u, err := st.CreateUser(context.Background(), models.NewUser{Username: username, Password: Password, Mobile: RandomMobile()})
+	u, err := st.Accounts.CreateUser(context.Background(), models.NewUser{Username: username, Password: Password, Mobile: RandomMobile()})
 	if err != nil {
 		t.Fatalf("create user %q: %v", username, err)
 	}
@@ -38,7 +38,7 @@ func RandomMobile() string {
 // (the first one becomes the default).
 func CreateAddress(t testing.TB, st *models.Store, uid int64) *models.Address {
 	t.Helper()
-	a, err := st.CreateAddress(context.Background(), uid, models.AddressInput{
+	a, err := st.Addresses.CreateAddress(context.Background(), uid, models.AddressInput{
 		Receiver: "张三", Province: "北京市", City: "北京市", District: "海淀区",
 		Place: "中关村大街 1 号", Mobile: "13800138000",
 	})

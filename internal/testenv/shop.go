@@ -45,7 +45,7 @@ func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Dep
 	t.Helper()
 	key := func() []byte { b := make([]byte, 32); rand.Read(b); return b }
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	engine, err := seckill.New(seckill.Config{Redis: rdb, DB: db.Store, Log: log})
+	engine, err := seckill.New(seckill.Config{Redis: rdb, DB: db.Store.Sales, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

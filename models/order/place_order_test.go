@@ -1,4 +1,4 @@
-package models_test
+package order_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 func TestPlaceOrderOneBuyer(t *testing.T) {
@@ -31,30 +33,30 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 				time.Now().UTC(), time.Now().UTC(), uid, "", "李四", "省", "市", "区", "路", "13900000000", "", "", true)
 
 			for _, st := range strategies {
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				tests := []struct {
 					name    string
-					req     models.PlaceRequest
+					req     order.PlaceRequest
 					wantErr error
 					// for a placed order
 					wantStatus int
 					wantCount  int
 					wantAmount string
 				}{
-					{name: "cash on delivery", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Items: []models.Item{{SKUID: phone, Count: 2}}},
+					{name: "cash on delivery", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Items: []order.Item{{SKUID: phone, Count: 2}}},
 						wantStatus: models.StatusUnsend, wantCount: 2, wantAmount: "4009.80"},
-					{name: "online, several SKUs in any order", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayOnline,
-						Items: []models.Item{{SKUID: caseSKU, Count: 1}, {SKUID: phone2, Count: 1}, {SKUID: phone, Count: 1}}},
+					{name: "online, several SKUs in any order", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayOnline,
+						Items: []order.Item{{SKUID: caseSKU, Count: 1}, {SKUID: phone2, Count: 1}, {SKUID: phone, Count: 1}}},
 						wantStatus: models.StatusUnpaid, wantCount: 3, wantAmount: "4009.95"},
-					{name: "pay method 3", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 3, Items: []models.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrInvalid},
-					{name: "count 0", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: phone, Count: 0}}}, wantErr: models.ErrInvalid},
-					{name: "nothing selected", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1}, wantErr: models.ErrEmptySelect},
-					{name: "someone else's address", req: models.PlaceRequest{UserID: uid, AddressID: otherAddr, PayMethod: 1, Items: []models.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrNotFound},
-					{name: "deleted address", req: models.PlaceRequest{UserID: uid, AddressID: deleted, PayMethod: 1, Items: []models.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrNotFound},
-					{name: "withdrawn SKU", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: phone, Count: 1}, {SKUID: gone, Count: 1}}}, wantErr: models.ErrNotLaunched},
-					{name: "unknown SKU", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: 999999, Count: 1}}}, wantErr: models.ErrNotLaunched},
-					{name: "short stock", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: phone, Count: 1}, {SKUID: caseSKU, Count: 11}}}, wantErr: models.ErrOutOfStock},
-					{name: "token too long", req: models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: string(make([]byte, 65)), Items: []models.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrInvalid},
+					{name: "pay method 3", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 3, Items: []order.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrInvalid},
+					{name: "count 0", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: phone, Count: 0}}}, wantErr: models.ErrInvalid},
+					{name: "nothing selected", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1}, wantErr: models.ErrEmptySelect},
+					{name: "someone else's address", req: order.PlaceRequest{UserID: uid, AddressID: otherAddr, PayMethod: 1, Items: []order.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrNotFound},
+					{name: "deleted address", req: order.PlaceRequest{UserID: uid, AddressID: deleted, PayMethod: 1, Items: []order.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrNotFound},
+					{name: "withdrawn SKU", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: phone, Count: 1}, {SKUID: gone, Count: 1}}}, wantErr: models.ErrNotLaunched},
+					{name: "unknown SKU", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: 999999, Count: 1}}}, wantErr: models.ErrNotLaunched},
+					{name: "short stock", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: phone, Count: 1}, {SKUID: caseSKU, Count: 11}}}, wantErr: models.ErrOutOfStock},
+					{name: "token too long", req: order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: string(make([]byte, 65)), Items: []order.Item{{SKUID: phone, Count: 1}}}, wantErr: models.ErrInvalid},
 				}
 				for _, tc := range tests {
 					t.Run(string(st)+"/"+tc.name, func(t *testing.T) {
@@ -68,7 +70,7 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 							if n := db.orders(); n != ordersBefore {
 								t.Errorf("orders %d -> %d after a refused commit", ordersBefore, n)
 							}
-							db.checkInvariants(before, models.Outcome{})
+							db.checkInvariants(before, testkit.Outcome{})
 							return
 						}
 						if err != nil {
@@ -78,14 +80,14 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 							t.Errorf("order status %d, count %d, amount %s, freight %s; want %d, %d, %s, 10.00",
 								got.Status, got.TotalCount, got.TotalAmount.StringFixed(2), got.Freight, tc.wantStatus, tc.wantCount, tc.wantAmount)
 						}
-						stored, err := db.Store.OrderOf(ctx, uid, got.OrderID)
+						stored, err := o.OrderOf(ctx, uid, got.OrderID)
 						if err != nil {
 							t.Fatal(err)
 						}
 						if stored.TotalCount != got.TotalCount || !stored.TotalAmount.Equal(got.TotalAmount) || len(stored.Lines) != len(tc.req.Items) {
 							t.Errorf("stored order %+v differs from the answer %+v", stored, got)
 						}
-						db.checkInvariants(before, models.Outcome{Placed: []string{got.OrderID}})
+						db.checkInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
 					})
 				}
 			}
@@ -101,9 +103,9 @@ func TestPlaceOrderOutOfStockNamesTheSKU(t *testing.T) {
 			a := db.sku(spu, "plenty", "1.00", 50)
 			b := db.sku(spu, "scarce", "1.00", 2)
 			for _, st := range strategies {
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-				_, err := o.PlaceOrder(context.Background(), models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1,
-					Items: []models.Item{{SKUID: a, Count: 1}, {SKUID: b, Count: 3}}})
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
+				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1,
+					Items: []order.Item{{SKUID: a, Count: 1}, {SKUID: b, Count: 3}}})
 				var se *models.StockError
 				if !errors.As(err, &se) || !errors.Is(err, models.ErrOutOfStock) {
 					t.Fatalf("%s: error %v, want a *StockError", st, err)
@@ -129,9 +131,9 @@ func TestPlaceOrderSPUSales(t *testing.T) {
 			a, b, c := db.sku(p1, "a", "1.00", 10), db.sku(p1, "b", "2.00", 10), db.sku(p2, "c", "3.00", 10)
 			db.exec("UPDATE tb_spu SET sales = 7 WHERE id = ?", p1)
 			for _, st := range strategies {
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-				_, err := o.PlaceOrder(context.Background(), models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 2,
-					Items: []models.Item{{SKUID: c, Count: 1}, {SKUID: b, Count: 2}, {SKUID: a, Count: 1}}})
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
+				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 2,
+					Items: []order.Item{{SKUID: c, Count: 1}, {SKUID: b, Count: 2}, {SKUID: a, Count: 1}}})
 				if err != nil {
 					t.Fatalf("%s: %v", st, err)
 				}
@@ -155,8 +157,8 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 			other, otherAddr := db.buyer()
 			sku := db.sku(db.spu("s"), "s", "5.00", 1000)
 			for _, st := range strategies {
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-				req := models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "tok-" + string(st), Items: []models.Item{{SKUID: sku, Count: 2}}}
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
+				req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "tok-" + string(st), Items: []order.Item{{SKUID: sku, Count: 2}}}
 
 				before := db.snapshot()
 				first, err := o.PlaceOrder(ctx, req)
@@ -174,11 +176,11 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 					t.Errorf("%s: replay answered order %s with %d lines, want %s with 1", st, again.OrderID, len(again.Lines), first.OrderID)
 				}
 				// Another user's same token is another order.
-				theirs, err := o.PlaceOrder(ctx, models.PlaceRequest{UserID: other, AddressID: otherAddr, PayMethod: 1, Token: req.Token, Items: req.Items})
+				theirs, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: other, AddressID: otherAddr, PayMethod: 1, Token: req.Token, Items: req.Items})
 				if err != nil {
 					t.Fatalf("%s: other user's commit: %v", st, err)
 				}
-				db.checkInvariants(before, models.Outcome{Placed: []string{first.OrderID, again.OrderID, theirs.OrderID}, Replays: true})
+				db.checkInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, again.OrderID, theirs.OrderID}, Replays: true})
 
 				// Concurrent double (octuple) post.
 				before = db.snapshot()
@@ -207,7 +209,7 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 						t.Errorf("%s: post %d got order %s, post 0 got %s", st, i, ids[i], ids[0])
 					}
 				}
-				db.checkInvariants(before, models.Outcome{Placed: ids, Replays: true})
+				db.checkInvariants(before, testkit.Outcome{Placed: ids, Replays: true})
 			}
 		})
 	}
@@ -219,11 +221,11 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 			ctx := context.Background()
 			uid, addr := db.buyer()
 			sku := db.sku(db.spu("s"), "s", "1.00", 1000)
-			req := models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: 1}}}
+			req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 1}}}
 
 			t.Run("one user, many at once", func(t *testing.T) {
 				before := db.snapshot()
-				o := newOrders(t, db.Store, models.OrdersConfig{})
+				o := newOrders(t, db.Store, order.Config{})
 				const n = 30
 				ids := make([]string, n)
 				var wg sync.WaitGroup
@@ -252,7 +254,7 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 					}
 					seen[id] = true
 				}
-				db.checkInvariants(before, models.Outcome{Placed: ids})
+				db.checkInvariants(before, testkit.Outcome{Placed: ids})
 			})
 
 			// The primary key is the final guard: a colliding id is
@@ -261,7 +263,7 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 				before := db.snapshot()
 				var mu sync.Mutex
 				calls := 0
-				o := newOrders(t, db.Store, models.OrdersConfig{OrderID: func(uid int64, now time.Time) string {
+				o := newOrders(t, db.Store, order.Config{OrderID: func(uid int64, now time.Time) string {
 					mu.Lock()
 					defer mu.Unlock()
 					calls++
@@ -281,7 +283,7 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 				if first.OrderID != "collide" || second.OrderID != "collide-4" {
 					t.Errorf("order ids %s and %s, want collide and collide-4", first.OrderID, second.OrderID)
 				}
-				db.checkInvariants(before, models.Outcome{Placed: []string{first.OrderID, second.OrderID}})
+				db.checkInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, second.OrderID}})
 			})
 		})
 	}
@@ -298,10 +300,10 @@ func TestPlaceOrderFaultLeavesNothing(t *testing.T) {
 			cursed := db.sku(spu, "cursed", "1.00", 10)
 			db.failLinesOf(cursed)
 			for _, st := range strategies {
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				before := db.snapshot()
-				_, err := o.PlaceOrder(context.Background(), models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "t-" + string(st),
-					Items: []models.Item{{SKUID: fine, Count: 2}, {SKUID: cursed, Count: 1}}})
+				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "t-" + string(st),
+					Items: []order.Item{{SKUID: fine, Count: 2}, {SKUID: cursed, Count: 1}}})
 				if err == nil {
 					t.Fatalf("%s: the commit succeeded despite the fault", st)
 				}
@@ -316,12 +318,12 @@ func TestPlaceOrderFaultLeavesNothing(t *testing.T) {
 				if got := db.int("SELECT sales FROM tb_spu WHERE id = ?", spu); got != 0 {
 					t.Errorf("%s: spu sales %d, want 0", st, got)
 				}
-				db.checkInvariants(before, models.Outcome{})
+				db.checkInvariants(before, testkit.Outcome{})
 			}
 			// Without the fault the same token still works.
-			o := newOrders(t, db.Store, models.OrdersConfig{})
-			if _, err := o.PlaceOrder(context.Background(), models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "t-optimistic",
-				Items: []models.Item{{SKUID: fine, Count: 2}}}); err != nil {
+			o := newOrders(t, db.Store, order.Config{})
+			if _, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "t-optimistic",
+				Items: []order.Item{{SKUID: fine, Count: 2}}}); err != nil {
 				t.Errorf("commit after the fault: %v", err)
 			}
 		})
@@ -335,27 +337,27 @@ func TestOrderPages(t *testing.T) {
 			uid, addr := db.buyer()
 			other, _ := db.buyer()
 			sku := db.sku(db.spu("s"), "thing", "3.00", 100)
-			page, err := db.Store.UserOrders(ctx, uid, 1, 5)
+			o := newOrders(t, db.Store, order.Config{})
+			page, err := o.UserOrders(ctx, uid, 1, 5)
 			if err != nil || len(page.Orders) != 0 || page.Pages != 1 {
 				t.Fatalf("page 1 without orders: %+v, %v; want empty, 1 page", page, err)
 			}
-			if _, err := db.Store.UserOrders(ctx, uid, 2, 5); !errors.Is(err, models.ErrNotFound) {
+			if _, err := o.UserOrders(ctx, uid, 2, 5); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("page 2 without orders: %v, want ErrNotFound", err)
 			}
-			o := newOrders(t, db.Store, models.OrdersConfig{})
 			var ids []string
 			for i := range 7 {
-				got, err := o.PlaceOrder(ctx, models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: i + 1}}})
+				got, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: i + 1}}})
 				if err != nil {
 					t.Fatal(err)
 				}
 				ids = append([]string{got.OrderID}, ids...)
 			}
-			p1, err := db.Store.UserOrders(ctx, uid, 1, 5)
+			p1, err := o.UserOrders(ctx, uid, 1, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p2, err := db.Store.UserOrders(ctx, uid, 2, 5)
+			p2, err := o.UserOrders(ctx, uid, 2, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,10 +371,10 @@ func TestOrderPages(t *testing.T) {
 			if diff := cmp.Diff(ids, got); diff != "" || p1.Pages != 2 || p1.Total != 7 {
 				t.Errorf("orders newest first (-want +got):\n%s\npages %d total %d, want 2 and 7", diff, p1.Pages, p1.Total)
 			}
-			if _, err := db.Store.UserOrders(ctx, uid, 3, 5); !errors.Is(err, models.ErrNotFound) {
+			if _, err := o.UserOrders(ctx, uid, 3, 5); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("page 3 of 2: %v, want ErrNotFound", err)
 			}
-			if _, err := db.Store.OrderOf(ctx, other, ids[0]); !errors.Is(err, models.ErrNotFound) {
+			if _, err := o.OrderOf(ctx, other, ids[0]); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("another user's order: %v, want ErrNotFound", err)
 			}
 		})
@@ -386,7 +388,7 @@ func TestPlaceOrderBusyUntilDeadline(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			uid, addr := db.buyer()
 			sku := db.sku(db.spu("s"), "held", "1.00", 10)
-			for _, st := range []models.Strategy{models.StrategyOptimistic, models.StrategyConditional, models.StrategyPessimistic} {
+			for _, st := range []order.Strategy{order.StrategyOptimistic, order.StrategyConditional, order.StrategyPessimistic} {
 				// Another writer holds the SKU row (on SQLite, the database).
 				blocker, err := db.sql.BeginTx(context.Background(), nil)
 				if err != nil {
@@ -395,9 +397,9 @@ func TestPlaceOrderBusyUntilDeadline(t *testing.T) {
 				if _, err := blocker.Exec(db.query("UPDATE tb_sku SET caption = 'held' WHERE id = ?"), sku); err != nil {
 					t.Fatal(err)
 				}
-				o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
+				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-				_, err = o.PlaceOrder(ctx, models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: 1}}})
+				_, err = o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 1}}})
 				cancel()
 				if err := blocker.Rollback(); err != nil {
 					t.Fatal(err)

@@ -1,52 +1,46 @@
-package main
+package loadtest
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"slices"
 	"strconv"
 	"time"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/meiduo/shop/internal/loadtest"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // seckillRow is one strategy's flash-sale run.
 type seckillRow struct {
 	strategy seckill.Strategy
-	res      *loadtest.SeckillResult
+	res      *SeckillResult
 	lag      [4]time.Duration // persistence lag p50, p95, p99, max
-	sold     int
 	broken   []string
 }
 
-// benchSeckill load-tests the flash sale over HTTP, once per strategy (or
-// the one --strategy names), each on a fresh SKU and sale served in this
+// benchSeckill load-tests the flash sale over HTTP, once per strategy of
+// --seckill-strategy, each on a fresh SKU and sale served in this
 // process, then verifies: database orders = units Redis sold = successes,
 // no buyer above the limit, stock never negative, and the unsold units
 // back at close, exactly.
-func benchSeckill(ctx context.Context, cfg config, o benchOptions, log *slog.Logger, out io.Writer) error {
-	if cfg.RedisURL == "" || o.url != "" {
+func benchSeckill(ctx context.Context, d Deps, o options) error {
+	if d.EmbeddedRedis || o.url != "" {
 		return errors.New("bench --seckill needs REDIS_URL (a real Redis) and serves the shop itself (no --url)")
 	}
-	strategies := []seckill.Strategy{seckill.StrategyLua, seckill.StrategyWatch, seckill.StrategyLock}
-	if s, err := seckill.ParseStrategy(o.strategy); err == nil && o.strategy != "" {
-		strategies = []seckill.Strategy{s}
-	}
+	out := d.Out
 	var rows []*seckillRow
-	for _, s := range strategies {
-		row, err := benchSeckillOnce(ctx, cfg, o, s, log, out)
+	for _, s := range o.seckills {
+		row, err := benchSeckillOnce(ctx, d, o, s)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
 		fmt.Fprint(out, row.res.Summary())
-		fmt.Fprintf(out, "persistence lag p50 %s  p95 %s  p99 %s  max %s\n", ms(row.lag[0]), ms(row.lag[1]), ms(row.lag[2]), ms(row.lag[3]))
+		fmt.Fprintf(out, "persistence lag p50 %s  p95 %s  p99 %s  max %s\n", cell(row.lag[0]), cell(row.lag[1]), cell(row.lag[2]), cell(row.lag[3]))
 		rows = append(rows, row)
 	}
 	fmt.Fprintln(out, "\n| strategy | buyers | attempts/s | successes | p50 | p95 | p99 | max | lag p50 | lag p99 | errors | invariants |")
@@ -58,8 +52,8 @@ func benchSeckill(ctx context.Context, cfg config, o benchOptions, log *slog.Log
 			inv, broken = fmt.Sprintf("%d BROKEN", len(r.broken)), broken+len(r.broken)
 		}
 		fmt.Fprintf(out, "| %s | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %d | %s |\n", r.strategy, o.buyers,
-			r.res.AttemptsPerSecond(), r.res.Successes, ms(r.res.Percentile(50)), ms(r.res.Percentile(95)),
-			ms(r.res.Percentile(99)), ms(r.res.Percentile(100)), ms(r.lag[0]), ms(r.lag[2]), r.res.ErrorCount(), inv)
+			r.res.AttemptsPerSecond(), r.res.Successes, cell(r.res.Percentile(50)), cell(r.res.Percentile(95)),
+			cell(r.res.Percentile(99)), cell(r.res.Percentile(100)), cell(r.lag[0]), cell(r.lag[2]), r.res.ErrorCount(), inv)
 		for _, b := range r.broken {
 			fmt.Fprintf(out, "INVARIANT BROKEN (%s): %s\n", r.strategy, b)
 		}
@@ -70,47 +64,36 @@ func benchSeckill(ctx context.Context, cfg config, o benchOptions, log *slog.Log
 	return nil
 }
 
-func benchSeckillOnce(ctx context.Context, cfg config, o benchOptions, s seckill.Strategy, log *slog.Logger, out io.Writer) (*seckillRow, error) {
-	cfg.SeckillStrategy = s
-	// Every buyer comes from this one address, and the limits would
-	// measure the limiter, not the sale.
-	cfg.SeckillUserRate, cfg.SeckillIPRate = 1<<20, 1<<30
-	a, err := openApp(ctx, cfg, log)
+func benchSeckillOnce(ctx context.Context, d Deps, o options, s seckill.Strategy) (*seckillRow, error) {
+	shop, err := d.Serve(ctx, shopSettings(o.strategy, s))
 	if err != nil {
 		return nil, err
 	}
-	defer a.Close()
-	if _, err := a.Store.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	url, stop, err := serveInProcess(ctx, cfg, log)
-	if err != nil {
-		return nil, err
-	}
-	defer stop()
+	defer shop.Stop()
+	st, engine := shop.Store, shop.Seckill
 	runID := strconv.FormatInt(time.Now().UnixNano()%1e12, 36)
 	skuStock := o.saleStock + 1000
-	skus, err := a.Store.CreateBenchSKUs(ctx, runID, 1, skuStock, decimal.RequireFromString("99.00"))
+	skus, err := testkit.CreateBenchSKUs(ctx, st, runID, 1, skuStock, decimal.RequireFromString("99.00"))
 	if err != nil {
 		return nil, err
 	}
-	if err := a.Store.Analyze(ctx); err != nil {
+	if err := testkit.Analyze(ctx, st); err != nil {
 		return nil, err
 	}
-	before, err := a.Store.TakeSnapshot(ctx)
+	before, err := testkit.TakeSnapshot(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	now := time.Now()
-	sale, err := a.Seckill.Open(ctx, models.SaleInput{SKUID: skus[0], Stock: o.saleStock, Price: decimal.RequireFromString("9.90"),
+	sale, err := engine.Open(ctx, models.SaleInput{SKUID: skus[0], Stock: o.saleStock, Price: decimal.RequireFromString("9.90"),
 		PerUser: o.perUser, Start: now, End: now.Add(time.Hour)})
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(out, "\nbench %s: flash sale %d, strategy %s, %d buyers, %d units, %d per buyer, database %s\n",
-		runID, sale.ID, s, o.buyers, o.saleStock, o.perUser, a.Store.Dialect())
-	res, err := loadtest.RunSeckill(ctx, loadtest.SeckillConfig{URL: url, Buyers: o.buyers, Duration: o.duration,
-		SKU: skus[0], RunID: runID, Log: out, Timed: profiler(o.profile, log)})
+	fmt.Fprintf(d.Out, "\nbench %s: flash sale %d, strategy %s, %d buyers, %d units, %d per buyer, database %s\n",
+		runID, sale.ID, s, o.buyers, o.saleStock, o.perUser, st.Dialect())
+	res, err := RunSeckill(ctx, SeckillConfig{URL: shop.URL, Buyers: o.buyers, Duration: o.duration,
+		SKU: skus[0], RunID: runID, Log: d.Out, Timed: profiler(o.profile, d.Log)})
 	if err != nil {
 		return nil, err
 	}
@@ -119,29 +102,28 @@ func benchSeckillOnce(ctx context.Context, cfg config, o benchOptions, s seckill
 	// Wait for the shop's consumers, so the lag is theirs, not the
 	// closer's.
 	for wait := time.Now().Add(30 * time.Second); time.Now().Before(wait); time.Sleep(50 * time.Millisecond) {
-		st, err := a.Seckill.Status(ctx)
+		status, err := engine.Status(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if len(st) == 1 && st[0].Queued == 0 {
-			if st[0].Redis.Stock < 0 {
-				bad("Redis stock is %d", st[0].Redis.Stock)
+		if len(status) == 1 && status[0].Queued == 0 {
+			if status[0].Redis.Stock < 0 {
+				bad("Redis stock is %d", status[0].Redis.Stock)
 			}
 			break
 		}
 	}
-	rep, err := a.Seckill.Close(ctx, sale.ID)
+	rep, err := engine.Close(ctx, sale.ID)
 	if err != nil {
 		return nil, err
 	}
-	row.sold = rep.Sale.Sold
 	if rep.Sale.Sold != rep.RedisSold || rep.Sale.Sold != res.Successes {
 		bad("database orders %d, units Redis sold %d, successes %d", rep.Sale.Sold, rep.RedisSold, res.Successes)
 	}
 	if rep.Returned != o.saleStock-rep.Sale.Sold {
 		bad("returned %d units at close, want %d", rep.Returned, o.saleStock-rep.Sale.Sold)
 	}
-	orders, err := a.Store.SaleOrders(ctx, sale.ID)
+	orders, err := st.Sales.SaleOrders(ctx, sale.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -160,14 +142,14 @@ func benchSeckillOnce(ctx context.Context, cfg config, o benchOptions, s seckill
 	for i, p := range []float64{50, 95, 99, 100} {
 		row.lag[i] = seckill.Percentile(lags, p)
 	}
-	violations, err := a.Store.CheckInvariants(ctx, before, models.Outcome{Placed: res.OrderIDs})
+	violations, err := testkit.CheckInvariants(ctx, st, before, testkit.Outcome{Placed: res.OrderIDs})
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range violations {
 		bad("%s", v)
 	}
-	k, err := a.Store.SKUByID(ctx, skus[0])
+	k, err := st.Catalog.SKUByID(ctx, skus[0])
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,11 @@
-package models
+package testkit
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/meiduo/shop/models"
 )
 
 // Buyer is a user with a delivery address, made by CreateBuyers.
@@ -18,11 +20,12 @@ type Buyer struct {
 // inserts: the quick way to get the crowd of a flash-sale test or load
 // run. Returns ErrInvalid for n < 1 or an empty label or password, and
 // ErrDuplicate if a name is taken.
-func (s *Store) CreateBuyers(ctx context.Context, label, password string, n int) ([]Buyer, error) {
+func CreateBuyers(ctx context.Context, st *models.Store, label, password string, n int) ([]Buyer, error) {
+	s := on(st)
 	if n < 1 || label == "" || password == "" {
-		return nil, fmt.Errorf("create buyers: %w: n=%d", ErrInvalid, n)
+		return nil, fmt.Errorf("create buyers: %w: n=%d", models.ErrInvalid, n)
 	}
-	hash, err := s.hashPassword(ctx, password)
+	hash, err := st.Accounts.HashPassword(ctx, password)
 	if err != nil {
 		return nil, fmt.Errorf("create buyers: %w", err)
 	}
@@ -31,26 +34,26 @@ func (s *Store) CreateBuyers(ctx context.Context, label, password string, n int)
 	// Mobiles "00" and nine digits, after the highest such one: never a
 	// shopper's number (those start with 1), and unique.
 	var top *string
-	if err := db.Model(&User{}).Where("mobile LIKE ?", "00%").Select("MAX(mobile)").Scan(&top).Error; err != nil {
+	if err := db.Model(&models.User{}).Where("mobile LIKE ?", "00%").Select("MAX(mobile)").Scan(&top).Error; err != nil {
 		return nil, fmt.Errorf("create buyers: %w", err)
 	}
 	base := 0
 	if top != nil {
 		fmt.Sscanf(*top, "%d", &base)
 	}
-	users := make([]User, n)
+	users := make([]models.User, n)
 	for i := range users {
-		users[i] = User{
+		users[i] = models.User{
 			Username: fmt.Sprintf("%s_%d", label, i), Password: hash, IsActive: true, DateJoined: now,
 			Mobile: fmt.Sprintf("00%09d", base+1+i),
 		}
 	}
 	if err := db.CreateInBatches(users, 500).Error; err != nil {
-		return nil, fmt.Errorf("create buyers: %w", translate(err))
+		return nil, fmt.Errorf("create buyers: %w", models.Translate(err))
 	}
-	addrs := make([]Address, n)
+	addrs := make([]models.Address, n)
 	for i, u := range users {
-		addrs[i] = Address{CreateTime: now, UpdateTime: now, UserID: u.ID, Title: "家", Receiver: "秒杀买家",
+		addrs[i] = models.Address{CreateTime: now, UpdateTime: now, UserID: u.ID, Title: "家", Receiver: "秒杀买家",
 			Province: "北京市", City: "北京市", District: "海淀区", Place: "中关村大街 1 号", Mobile: "13800138000"}
 	}
 	if err := db.CreateInBatches(addrs, 500).Error; err != nil {

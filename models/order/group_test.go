@@ -1,4 +1,4 @@
-package models_test
+package order_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // TestGroupCommit makes commits gather behind a busy turn, then
@@ -16,26 +18,26 @@ import (
 // are placed; two posts of one commit token in one group make one order.
 func TestGroupCommit(t *testing.T) {
 	for _, db := range orderDBs(t) {
-		for _, st := range []models.Strategy{models.StrategyOptimistic, models.StrategyConditional} {
+		for _, st := range []order.Strategy{order.StrategyOptimistic, order.StrategyConditional} {
 			t.Run(db.Name+"/"+string(st), func(t *testing.T) { testGroupCommit(t, db, st) })
 		}
 	}
 }
 
-func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
+func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 	db = &shopDB{DB: db.DB, t: t, sql: db.sql}
-	o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st, Concurrency: 1})
+	o := newOrders(t, db.Store, order.Config{Strategy: st, Concurrency: 1})
 	spu := db.spu("g")
 	uid, addr := db.buyer()
-	buy := func(sku int64, n int, token string) models.PlaceRequest {
-		return models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Token: token,
-			Items: []models.Item{{SKUID: sku, Count: n}}}
+	buy := func(sku int64, n int, token string) order.PlaceRequest {
+		return order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Token: token,
+			Items: []order.Item{{SKUID: sku, Count: n}}}
 	}
 
 	t.Run("fits", func(t *testing.T) {
 		sku := db.sku(spu, "fits", "10.00", 10)
 		before := db.snapshot()
-		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
 		})
 		var placed []string
@@ -74,16 +76,16 @@ func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
 		if !slices.Equal(afters, []int{7, 5, 3, 1}) {
 			t.Errorf("ledger of the group: stock after %v, want [7 5 3 1]", afters)
 		}
-		db.checkInvariants(before, models.Outcome{Placed: placed})
+		db.checkInvariants(before, testkit.Outcome{Placed: placed})
 	})
 
 	t.Run("split", func(t *testing.T) {
 		sku := db.sku(spu, "split", "10.00", 5)
 		before := db.snapshot()
-		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
 		})
-		var out models.Outcome
+		var out testkit.Outcome
 		for i, r := range got {
 			var se *models.StockError
 			switch {
@@ -107,7 +109,7 @@ func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
 	t.Run("one token twice", func(t *testing.T) {
 		sku := db.sku(spu, "token", "10.00", 10)
 		before := db.snapshot()
-		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []models.PlaceRequest{
+		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 3, "twice"), buy(sku, 3, "twice"),
 		})
 		for i, r := range got {
@@ -121,7 +123,7 @@ func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
 		if k := db.skuNow(sku); k != (counters{stock: 6, sales: 4}) {
 			t.Errorf("sku after: %+v, want stock 6, sales 4", k)
 		}
-		db.checkInvariants(before, models.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
+		db.checkInvariants(before, testkit.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
 	})
 }
 
@@ -129,7 +131,7 @@ func testGroupCommit(t *testing.T, db *shopDB, st models.Strategy) {
 // so that first holds the only commit turn; then the rest, which wait for
 // that turn together; then lets go. It returns first's result, then the
 // rest's.
-func inGroup(t *testing.T, db *shopDB, o *models.Orders, sku int64, first models.PlaceRequest, rest []models.PlaceRequest) []placed {
+func inGroup(t *testing.T, db *shopDB, o *order.Orders, sku int64, first order.PlaceRequest, rest []order.PlaceRequest) []placed {
 	t.Helper()
 	ctx := context.Background()
 	lock, err := db.sql.BeginTx(ctx, nil)
@@ -142,7 +144,7 @@ func inGroup(t *testing.T, db *shopDB, o *models.Orders, sku int64, first models
 	}
 	out := make([]placed, 1+len(rest))
 	var wg sync.WaitGroup
-	place := func(i int, req models.PlaceRequest) {
+	place := func(i int, req order.PlaceRequest) {
 		wg.Go(func() {
 			o, err := o.PlaceOrder(ctx, req)
 			out[i] = placed{o, err}

@@ -1,4 +1,4 @@
-package models
+package testkit
 
 import (
 	"context"
@@ -10,9 +10,14 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/meiduo/shop/migrations"
+	"github.com/meiduo/shop/models"
 )
 
-// The invariants of CONTRACT.md, for tests and the load tool: take a
+// The invariants of the order commit (README, "Invariants"): stock never
+// below zero; stock taken = units ordered = sales gained, per SKU and SPU;
+// every order's totals are its lines plus freight; every success reply has
+// exactly one order and no order lacks one; "insufficient stock" only when
+// it was. For tests and the load tool: take a
 // Snapshot while nothing is being sold, run the buyers, then call
 // CheckInvariants with what the buyers were told.
 
@@ -55,7 +60,8 @@ type Violation struct {
 func (v Violation) String() string { return v.Rule + ": " + v.Detail }
 
 // TakeSnapshot reads the counters the invariants compare.
-func (s *Store) TakeSnapshot(ctx context.Context) (*Snapshot, error) {
+func TakeSnapshot(ctx context.Context, st *models.Store) (*Snapshot, error) {
+	s := on(st)
 	// One transaction, so that the reads agree with each other even while
 	// the shop keeps working (a cancellation in between would otherwise
 	// show its order canceled but not its stock back, or the reverse).
@@ -81,7 +87,7 @@ func takeSnapshot(db *gorm.DB) (*Snapshot, error) {
 		Stock int
 		Sales int
 	}
-	if err := db.Model(&SKU{}).Select("id", "spu_id", "stock", "sales").Find(&skus).Error; err != nil {
+	if err := db.Model(&models.SKU{}).Select("id", "spu_id", "stock", "sales").Find(&skus).Error; err != nil {
 		return nil, fmt.Errorf("snapshot skus: %w", err)
 	}
 	for _, k := range skus {
@@ -91,7 +97,7 @@ func takeSnapshot(db *gorm.DB) (*Snapshot, error) {
 		ID    int64
 		Sales int
 	}
-	if err := db.Model(&SPU{}).Select("id", "sales").Find(&spus).Error; err != nil {
+	if err := db.Model(&models.SPU{}).Select("id", "sales").Find(&spus).Error; err != nil {
 		return nil, fmt.Errorf("snapshot spus: %w", err)
 	}
 	for _, p := range spus {
@@ -101,16 +107,16 @@ func takeSnapshot(db *gorm.DB) (*Snapshot, error) {
 		OrderID string
 		Status  int
 	}
-	if err := db.Model(&Order{}).Select("order_id", "status").Find(&orders).Error; err != nil {
+	if err := db.Model(&models.Order{}).Select("order_id", "status").Find(&orders).Error; err != nil {
 		return nil, fmt.Errorf("snapshot orders: %w", err)
 	}
 	for _, o := range orders {
 		snap.Orders[o.OrderID] = true
-		if o.Status == StatusCanceled {
+		if o.Status == models.StatusCanceled {
 			snap.Canceled[o.OrderID] = true
 		}
 	}
-	if err := db.Model(&LedgerEntry{}).Select("COALESCE(MAX(id), 0)").Scan(&snap.Ledger).Error; err != nil {
+	if err := db.Model(&models.LedgerEntry{}).Select("COALESCE(MAX(id), 0)").Scan(&snap.Ledger).Error; err != nil {
 		return nil, fmt.Errorf("snapshot stock ledger: %w", err)
 	}
 	return snap, nil
@@ -135,8 +141,9 @@ func takeSnapshot(db *gorm.DB) (*Snapshot, error) {
 //     and counts as short).
 //
 // It must run after the buyers are done.
-func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outcome) ([]Violation, error) {
-	after, err := s.TakeSnapshot(ctx)
+func CheckInvariants(ctx context.Context, st *models.Store, before *Snapshot, seen Outcome) ([]Violation, error) {
+	s := on(st)
+	after, err := TakeSnapshot(ctx, st)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +194,7 @@ func (s *Store) CheckInvariants(ctx context.Context, before *Snapshot, seen Outc
 	}
 	sold := map[int64]int{}
 	for _, o := range orders {
-		if o.Status == StatusCanceled {
+		if o.Status == models.StatusCanceled {
 			for _, l := range o.Lines {
 				returned[l.SKUID] += l.Count
 			}
@@ -302,12 +309,12 @@ func stockOf(snap *Snapshot, wanted map[int64]int) string {
 }
 
 // ordersWithLines loads orders by id, with their lines, a chunk at a time.
-func (s *Store) ordersWithLines(ctx context.Context, ids []string) ([]Order, error) {
-	var out []Order
+func (s kit) ordersWithLines(ctx context.Context, ids []string) ([]models.Order, error) {
+	var out []models.Order
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		var chunk []Order
-		err := s.db.WithContext(ctx).Preload("Lines", orderLines).Where("order_id IN ?", ids[:n]).Find(&chunk).Error
+		var chunk []models.Order
+		err := s.db.WithContext(ctx).Preload("Lines", func(db *gorm.DB) *gorm.DB { return db.Order("id") }).Where("order_id IN ?", ids[:n]).Find(&chunk).Error
 		if err != nil {
 			return nil, fmt.Errorf("orders made during the run: %w", err)
 		}
@@ -320,19 +327,43 @@ func (s *Store) ordersWithLines(ctx context.Context, ids []string) ([]Order, err
 // movedSince sums, per SKU, the ledger's deltas after entry id that are
 // neither sales nor cancellations: adjustments, flash-sale moves, the
 // first stock of new SKUs.
-func (s *Store) movedSince(ctx context.Context, id int64) (map[int64]int, error) {
+func (s kit) movedSince(ctx context.Context, id int64) (map[int64]int, error) {
 	var rows []struct {
 		SKUID int64 `gorm:"column:sku_id"`
 		Total int
 	}
-	err := s.db.WithContext(ctx).Model(&LedgerEntry{}).Select("sku_id, SUM(delta) AS total").
-		Where("id > ? AND reason NOT IN ?", id, []string{ReasonSale, ReasonCancel}).Group("sku_id").Scan(&rows).Error
+	err := s.db.WithContext(ctx).Model(&models.LedgerEntry{}).Select("sku_id, SUM(delta) AS total").
+		Where("id > ? AND reason NOT IN ?", id, []string{models.ReasonSale, models.ReasonCancel}).Group("sku_id").Scan(&rows).Error
 	if err != nil {
 		return nil, fmt.Errorf("stock moved since ledger entry %d: %w", id, err)
 	}
 	out := make(map[int64]int, len(rows))
 	for _, r := range rows {
 		out[r.SKUID] = r.Total
+	}
+	return out, nil
+}
+
+// flashUnits adds up, by SKU, the units of the orders among ids that a
+// flash sale made.
+func (s kit) flashUnits(ctx context.Context, ids []string) (map[int64]int, error) {
+	out := map[int64]int{}
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var rows []struct {
+			SKUID int64 `gorm:"column:sku_id"`
+			Units int
+		}
+		err := s.db.WithContext(ctx).Table("tb_order_goods g").Select("g.sku_id, SUM(g.count) AS units").
+			Joins("JOIN tb_seckill_order f ON f.order_id = g.order_id").Where("g.order_id IN ?", ids[:n]).
+			Group("g.sku_id").Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("flash-sale units: %w", err)
+		}
+		for _, r := range rows {
+			out[r.SKUID] += r.Units
+		}
+		ids = ids[n:]
 	}
 	return out, nil
 }

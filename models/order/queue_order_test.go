@@ -1,4 +1,4 @@
-package models_test
+package order_test
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // waitFor polls until cond holds; the queue tests use it to know that
@@ -28,7 +30,7 @@ type placed struct {
 }
 
 // placeAsync starts a commit and returns where its answer will arrive.
-func placeAsync(ctx context.Context, o *models.Orders, req models.PlaceRequest) <-chan placed {
+func placeAsync(ctx context.Context, o *order.Orders, req order.PlaceRequest) <-chan placed {
 	ch := make(chan placed, 1)
 	go func() {
 		got, err := o.PlaceOrder(ctx, req)
@@ -38,7 +40,7 @@ func placeAsync(ctx context.Context, o *models.Orders, req models.PlaceRequest) 
 }
 
 // startWorker runs the queue worker until the returned stop is called.
-func startWorker(t *testing.T, o *models.Orders) (stop func()) {
+func startWorker(t *testing.T, o *order.Orders) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- o.Run(ctx) }()
@@ -62,13 +64,13 @@ func TestQueueOrders(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			uid, addr := db.buyer()
 			spu := db.spu("q")
-			buy := func(sku int64, n int) models.PlaceRequest {
-				return models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: n}}}
+			buy := func(sku int64, n int) order.PlaceRequest {
+				return order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: n}}}
 			}
 
 			db.run(t, "full queue is busy", func(t *testing.T, db *shopDB) {
 				sku := db.sku(spu, "q", "1.00", 10)
-				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue, QueueSize: 2})
+				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue, QueueSize: 2})
 				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
 				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
 				if _, err := o.PlaceOrder(context.Background(), buy(sku, 1)); !errors.Is(err, models.ErrBusy) {
@@ -87,7 +89,7 @@ func TestQueueOrders(t *testing.T) {
 
 			db.run(t, "a buyer gone before the worker is skipped", func(t *testing.T, db *shopDB) {
 				sku := db.sku(spu, "q", "1.00", 10)
-				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
 				ctx, cancel := context.WithCancel(context.Background())
 				gone := placeAsync(ctx, o, buy(sku, 3))
 				waitFor(t, "the waiting commit", func() bool { return o.Waiting() == 1 })
@@ -108,7 +110,7 @@ func TestQueueOrders(t *testing.T) {
 
 			db.run(t, "stopping answers the waiting", func(t *testing.T, db *shopDB) {
 				sku := db.sku(spu, "q", "1.00", 10)
-				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
 				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
 				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
 				ctx, cancel := context.WithCancel(context.Background())
@@ -138,16 +140,16 @@ func TestQueueOrders(t *testing.T) {
 				sku := db.sku(spu, "q", "2.00", 5)
 				cursed := db.sku(spu, "cursed", "1.00", 5)
 				db.failLinesOf(cursed)
-				o := models.NewOrdersWith(db.Store, models.OrdersConfig{Strategy: models.StrategyQueue})
+				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
 				before := db.snapshot()
-				reqs := []models.PlaceRequest{buy(sku, 3), buy(cursed, 1), buy(sku, 3), buy(sku, 2)}
+				reqs := []order.PlaceRequest{buy(sku, 3), buy(cursed, 1), buy(sku, 3), buy(sku, 2)}
 				var answers []<-chan placed
 				for i, r := range reqs {
 					answers = append(answers, placeAsync(context.Background(), o, r))
 					waitFor(t, fmt.Sprintf("commit %d waiting", i), func() bool { return o.Waiting() == i+1 })
 				}
 				startWorker(t, o)
-				var seen models.Outcome
+				var seen testkit.Outcome
 				for i, ch := range answers {
 					r := <-ch
 					switch i {

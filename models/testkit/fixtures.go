@@ -1,4 +1,8 @@
-package models
+// Package testkit holds what tests and the load tool (shop bench) need of
+// the database and the shop never does: fixtures made in bulk (SKUs to
+// buy, buyers with addresses) and the invariants of the order commit,
+// checked with SQL.
+package testkit
 
 import (
 	"context"
@@ -9,29 +13,31 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/meiduo/shop/migrations"
+	"github.com/meiduo/shop/models"
 )
 
 // CreateBenchSKUs makes a category, an SPU and n launched SKUs with the
 // given stock and price, for a load test to buy from, and returns their
 // ids in ascending order. label names them, so runs can be told apart.
-func (s *Store) CreateBenchSKUs(ctx context.Context, label string, n, stock int, price decimal.Decimal) ([]int64, error) {
+func CreateBenchSKUs(ctx context.Context, st *models.Store, label string, n, stock int, price decimal.Decimal) ([]int64, error) {
 	if n < 1 || stock < 0 || price.IsNegative() {
-		return nil, fmt.Errorf("bench skus: %w: n=%d stock=%d price=%s", ErrInvalid, n, stock, price)
+		return nil, fmt.Errorf("bench skus: %w: n=%d stock=%d price=%s", models.ErrInvalid, n, stock, price)
 	}
 	now := time.Now().UTC()
 	ids := make([]int64, 0, n)
-	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		cat := Category{Name: "压测", CreateTime: now, UpdateTime: now}
+	err := st.Transact(ctx, func(tx *models.Tx) error {
+		ids = ids[:0]
+		cat := models.Category{Name: "压测", CreateTime: now, UpdateTime: now}
 		if err := tx.Create(&cat).Error; err != nil {
 			return err
 		}
-		spu := SPU{Name: "压测商品 " + label, CategoryID: cat.ID, CreateTime: now, UpdateTime: now}
+		spu := models.SPU{Name: "压测商品 " + label, CategoryID: cat.ID, CreateTime: now, UpdateTime: now}
 		if err := tx.Create(&spu).Error; err != nil {
 			return err
 		}
-		skus := make([]SKU, n)
+		skus := make([]models.SKU, n)
 		for i := range skus {
-			skus[i] = SKU{
+			skus[i] = models.SKU{
 				Name: fmt.Sprintf("压测 %s #%d", label, i+1), SPUID: spu.ID, CategoryID: cat.ID,
 				Price: price, CostPrice: price, MarketPrice: price, Stock: stock, IsLaunched: true,
 				DefaultImage: "/static/img/logo.svg", CreateTime: now, UpdateTime: now,
@@ -40,7 +46,7 @@ func (s *Store) CreateBenchSKUs(ctx context.Context, label string, n, stock int,
 		if err := tx.CreateInBatches(skus, 100).Error; err != nil {
 			return err
 		}
-		if err := recordInitialStock(tx, skus); err != nil {
+		if err := models.RecordInitialStock(tx, skus); err != nil {
 			return err
 		}
 		for _, k := range skus {
@@ -60,7 +66,8 @@ func (s *Store) CreateBenchSKUs(ctx context.Context, label string, n, stock int,
 // flash sale's look-up of 2,000 order ids as a scan of the whole table.
 // Autovacuum would have run it, but it is off on some servers (this
 // project's benchmark machine among them).
-func (s *Store) Analyze(ctx context.Context) error {
+func Analyze(ctx context.Context, st *models.Store) error {
+	s := on(st)
 	if s.dialect == migrations.MySQL {
 		return nil
 	}
@@ -69,3 +76,12 @@ func (s *Store) Analyze(ctx context.Context) error {
 	}
 	return nil
 }
+
+// kit reads and writes the store's tables directly.
+type kit struct {
+	st      *models.Store
+	db      *gorm.DB
+	dialect migrations.Dialect
+}
+
+func on(st *models.Store) kit { return kit{st: st, db: st.Gorm(), dialect: st.Dialect()} }

@@ -1,4 +1,4 @@
-package models_test
+package order_test
 
 import (
 	"context"
@@ -9,24 +9,26 @@ import (
 	"testing"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 func TestParseStrategy(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    models.Strategy
+		want    order.Strategy
 		wantErr bool
 	}{
-		{"", models.StrategyOptimistic, false},
-		{"optimistic", models.StrategyOptimistic, false},
-		{"conditional", models.StrategyConditional, false},
-		{"pessimistic", models.StrategyPessimistic, false},
-		{"queue", models.StrategyQueue, false},
+		{"", order.StrategyOptimistic, false},
+		{"optimistic", order.StrategyOptimistic, false},
+		{"conditional", order.StrategyConditional, false},
+		{"pessimistic", order.StrategyPessimistic, false},
+		{"queue", order.StrategyQueue, false},
 		{"Optimistic", "", true},
 		{"celery", "", true},
 	}
 	for _, tc := range tests {
-		got, err := models.ParseStrategy(tc.in)
+		got, err := order.ParseStrategy(tc.in)
 		if (err != nil) != tc.wantErr || got != tc.want {
 			t.Errorf("ParseStrategy(%q) = %q, %v; want %q, error %v", tc.in, got, err, tc.want, tc.wantErr)
 		}
@@ -38,7 +40,7 @@ func TestParseStrategy(t *testing.T) {
 
 // attempt is one buyer's order in a concurrent run.
 type attempt struct {
-	req models.PlaceRequest
+	req order.PlaceRequest
 	id  string
 	err error
 }
@@ -46,7 +48,7 @@ type attempt struct {
 // buyAll places every request at once and returns what each buyer was told,
 // as an Outcome for CheckInvariants. Errors other than short stock fail the
 // test.
-func buyAll(t *testing.T, o *models.Orders, reqs []models.PlaceRequest) (models.Outcome, []attempt) {
+func buyAll(t *testing.T, o *order.Orders, reqs []order.PlaceRequest) (testkit.Outcome, []attempt) {
 	t.Helper()
 	out := make([]attempt, len(reqs))
 	var wg sync.WaitGroup
@@ -63,7 +65,7 @@ func buyAll(t *testing.T, o *models.Orders, reqs []models.PlaceRequest) (models.
 	}
 	close(start)
 	wg.Wait()
-	var seen models.Outcome
+	var seen testkit.Outcome
 	for _, a := range out {
 		switch {
 		case a.err == nil:
@@ -90,10 +92,10 @@ func TestStrategySeedExample(t *testing.T) {
 			for _, st := range strategies {
 				for _, buyers := range []int{2, 3} {
 					sku := db.sku(spu, "sku", "10.00", 10)
-					o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-					reqs := make([]models.PlaceRequest, buyers)
+					o := newOrders(t, db.Store, order.Config{Strategy: st})
+					reqs := make([]order.PlaceRequest, buyers)
 					for i := range reqs {
-						reqs[i] = models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: 5}}}
+						reqs[i] = order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 5}}}
 					}
 					before := db.snapshot()
 					seen, _ := buyAll(t, o, reqs)
@@ -123,11 +125,11 @@ func TestStrategyHotSKU(t *testing.T) {
 			for _, st := range strategies {
 				db.run(t, string(st), func(t *testing.T, db *shopDB) {
 					sku := db.sku(spu, "hot", "99.00", 100)
-					o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-					reqs := make([]models.PlaceRequest, 200)
+					o := newOrders(t, db.Store, order.Config{Strategy: st})
+					reqs := make([]order.PlaceRequest, 200)
 					for i := range reqs {
 						b := buyers[i%len(buyers)]
-						reqs[i] = models.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 2, Items: []models.Item{{SKUID: sku, Count: 1}}}
+						reqs[i] = order.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 2, Items: []order.Item{{SKUID: sku, Count: 1}}}
 					}
 					before := db.snapshot()
 					seen, _ := buyAll(t, o, reqs)
@@ -163,15 +165,15 @@ func TestStrategyRandomOrders(t *testing.T) {
 					for i := range 5 {
 						skus = append(skus, db.sku(spus[i%len(spus)], "r", []string{"1.10", "2.20", "3.30", "4.40", "5.55"}[i], 8+rng.IntN(10)))
 					}
-					o := newOrders(t, db.Store, models.OrdersConfig{Strategy: st})
-					reqs := make([]models.PlaceRequest, 50)
+					o := newOrders(t, db.Store, order.Config{Strategy: st})
+					reqs := make([]order.PlaceRequest, 50)
 					for i := range reqs {
 						b := buyers[i%len(buyers)]
-						var items []models.Item
+						var items []order.Item
 						for _, k := range rng.Perm(len(skus))[:1+rng.IntN(len(skus))] {
-							items = append(items, models.Item{SKUID: skus[k], Count: 1 + rng.IntN(3)})
+							items = append(items, order.Item{SKUID: skus[k], Count: 1 + rng.IntN(3)})
 						}
-						reqs[i] = models.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 1 + rng.IntN(2), Items: items}
+						reqs[i] = order.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 1 + rng.IntN(2), Items: items}
 					}
 					before := db.snapshot()
 					seen, _ := buyAll(t, o, reqs)
@@ -188,7 +190,7 @@ func TestStrategyRandomOrders(t *testing.T) {
 // BenchmarkStrategyHotSKU: 200 buyers at once on one SKU, one unit each;
 // reports orders/s for every strategy and database. Run it without -race:
 //
-//	go test -run '^$' -bench StrategyHotSKU ./models/
+//	go test -run '^$' -bench StrategyHotSKU ./models/order/
 func BenchmarkStrategyHotSKU(b *testing.B) {
 	for _, db := range orderDBs(b) {
 		uid, addr := db.buyer()
@@ -196,8 +198,8 @@ func BenchmarkStrategyHotSKU(b *testing.B) {
 		for _, st := range strategies {
 			b.Run(db.Name+"/"+string(st), func(b *testing.B) {
 				sku := db.sku(spu, "bench", "1.00", 1_000_000_000)
-				o := newOrders(b, db.Store, models.OrdersConfig{Strategy: st})
-				req := models.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []models.Item{{SKUID: sku, Count: 1}}}
+				o := newOrders(b, db.Store, order.Config{Strategy: st})
+				req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 1}}}
 				b.SetParallelism(max(1, 200/runtime.GOMAXPROCS(0)))
 				b.ResetTimer()
 				b.RunParallel(func(pb *testing.PB) {

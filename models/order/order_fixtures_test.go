@@ -1,4 +1,4 @@
-package models_test
+package order_test
 
 import (
 	"context"
@@ -10,8 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
 )
 
 // shopDB is one test database with plain-SQL helpers for the order tests.
@@ -134,9 +138,9 @@ func (d *shopDB) skuNow(id int64) counters {
 func (d *shopDB) orders() int { d.t.Helper(); return d.int("SELECT COUNT(*) FROM tb_order_info") }
 func (d *shopDB) lines() int  { d.t.Helper(); return d.int("SELECT COUNT(*) FROM tb_order_goods") }
 
-func (d *shopDB) snapshot() *models.Snapshot {
+func (d *shopDB) snapshot() *testkit.Snapshot {
 	d.t.Helper()
-	s, err := d.Store.TakeSnapshot(context.Background())
+	s, err := testkit.TakeSnapshot(context.Background(), d.Store)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -144,9 +148,9 @@ func (d *shopDB) snapshot() *models.Snapshot {
 }
 
 // checkInvariants fails the test for every invariant that does not hold.
-func (d *shopDB) checkInvariants(before *models.Snapshot, seen models.Outcome) {
+func (d *shopDB) checkInvariants(before *testkit.Snapshot, seen testkit.Outcome) {
 	d.t.Helper()
-	bad, err := d.Store.CheckInvariants(context.Background(), before, seen)
+	bad, err := testkit.CheckInvariants(context.Background(), d.Store, before, seen)
 	if err != nil {
 		d.t.Fatal(err)
 	}
@@ -175,9 +179,9 @@ func (d *shopDB) failLinesOf(sku int64) {
 
 // newOrders returns the order commit with strategy, its queue worker running
 // until the test ends.
-func newOrders(t testing.TB, st *models.Store, cfg models.OrdersConfig) *models.Orders {
+func newOrders(t testing.TB, st *models.Store, cfg order.Config) *order.Orders {
 	t.Helper()
-	o := models.NewOrdersWith(st, cfg)
+	o := order.New(st, cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- o.Run(ctx) }()
@@ -190,4 +194,48 @@ func newOrders(t testing.TB, st *models.Store, cfg models.OrdersConfig) *models.
 	return o
 }
 
-var strategies = []models.Strategy{models.StrategyOptimistic, models.StrategyConditional, models.StrategyPessimistic, models.StrategyQueue}
+var strategies = []order.Strategy{order.StrategyOptimistic, order.StrategyConditional, order.StrategyPessimistic, order.StrategyQueue}
+
+// ledgerSKU adds a launched SKU of spu through CreateSKU, so that its
+// first stock is in the ledger.
+func (d *shopDB) ledgerSKU(spu int64, name string, price string, stock int) int64 {
+	d.t.Helper()
+	k, err := d.Store.Admin.CreateSKU(context.Background(), models.SKUInput{Name: name, SPUID: spu, CategoryID: 1,
+		Price: decimal.RequireFromString(price), Stock: stock, Launched: true, LowStockThreshold: 5})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return k.ID
+}
+
+// ledgerHolds fails the test if a SKU's stock is not the sum of its
+// ledger deltas.
+func (d *shopDB) ledgerHolds() {
+	d.t.Helper()
+	bad, err := d.Store.Ledger.LedgerMismatches(context.Background())
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if len(bad) > 0 {
+		d.t.Errorf("stock != sum of ledger deltas for (sku: sum) %v", bad)
+	}
+}
+
+func (d *shopDB) staff() int64 {
+	d.t.Helper()
+	u, err := d.Store.Accounts.CreateUser(context.Background(), models.NewUser{Username: fmt.Sprintf("staff%d", users.Add(1)),
+		Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return u.ID
+}
+
+func (d *shopDB) ledger(f models.LedgerFilter) []models.LedgerRow {
+	d.t.Helper()
+	rows, _, err := d.Store.Ledger.Ledger(context.Background(), f, 1)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return rows
+}
