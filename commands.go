@@ -29,6 +29,7 @@ var commands = map[string]command{
 	"createsuperuser": {"createsuperuser --username U --password P [--email E] [--mobile M]", "create a staff user with every right", createSuperuser},
 	"loaddemo":        {"loaddemo", "load the demo catalog into an empty database", loadDemo},
 	"seckill":         {"seckill open|close|reconcile|status ...", "run flash sales: open one, close one, reconcile Redis with the database (seckill -h)", seckillCmd},
+	"check":           {"check [--deploy]", "check the configuration; --deploy: list every setting unsafe for production and exit non-zero if any", check},
 	"bench":           {"bench [--strategy S] [--buyers N] [--skus N] [--matrix | --seckill] ...", "load-test the order commit (or a flash sale) over HTTP and check the invariants (bench -h)", bench},
 }
 

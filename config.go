@@ -25,6 +25,7 @@ type config struct {
 	DatabaseURL   string
 	RedisURL      string // empty: an in-process Redis-compatible server
 	Secret        []byte
+	SecretFromEnv bool // false: the per-directory development key
 	Strategy      order.Strategy
 	LogLevel      slog.Level
 	DataDir       string
@@ -129,7 +130,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		if len(s) < 32 {
 			errs = append(errs, errors.New("SECRET_KEY: too short, use at least 32 random characters"))
 		}
-		c.Secret = []byte(s)
+		c.Secret, c.SecretFromEnv = []byte(s), true
 	} else if len(errs) == 0 {
 		if c.Secret, err = devSecret(c.DataDir); err != nil {
 			errs = append(errs, fmt.Errorf("SECRET_KEY unset and no development key: %w", err))

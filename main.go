@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"time"
 
@@ -70,6 +71,9 @@ func runserver(ctx context.Context, cfg config, args []string, log *slog.Logger,
 	}
 	if len(args) == 1 {
 		cfg.Addr = args[0]
+	}
+	if problems := cfg.unsafe(); len(problems) > 0 {
+		return fmt.Errorf("refusing to serve:\n  %s", strings.Join(problems, "\n  "))
 	}
 	s, err := startShop(ctx, cfg, log, stdout)
 	if err != nil {

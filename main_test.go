@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/meiduo/shop/internal/faults"
 )
 
 // lockedBuffer is a bytes.Buffer safe to write from the server goroutine.
@@ -278,5 +280,74 @@ func TestManagementCommands(t *testing.T) {
 		if (err != nil) != tt.wantErr || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: err %v, output %q; want error=%v and %q", tt.name, err, out.String(), tt.wantErr, tt.want)
 		}
+	}
+}
+
+// Outside SQLite, runserver refuses to start on the in-process Redis or
+// the development key, naming each variable, before it connects to
+// anything.
+func TestRunserverRefusesUnsafeProduction(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":  "postgres://nobody@127.0.0.1:1/none?sslmode=disable",
+		"SHOP_DATA_DIR": dir,
+	})
+	err := run(context.Background(), []string{"runserver", freeAddr(t)}, getenv, &out, &out)
+	if err == nil {
+		t.Fatal("runserver started on PostgreSQL without REDIS_URL and SECRET_KEY")
+	}
+	for _, want := range []string{"REDIS_URL", "SECRET_KEY"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "connect") {
+		t.Errorf("error %q: it tried to connect before refusing", err)
+	}
+}
+
+// shop check --deploy lists every unsafe setting and exits non-zero; a
+// production configuration passes.
+func TestCheckDeploy(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"check", "--deploy"}, env(map[string]string{"SHOP_DATA_DIR": dir}), &out, &out)
+	if err == nil {
+		t.Fatalf("check --deploy passed the embedded default:\n%s", out.String())
+	}
+	for _, want := range []string{"DATABASE_URL is SQLite", "REDIS_URL", "SECRET_KEY", "SHOP_SECURE_COOKIES"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("check --deploy does not mention %q:\n%s", want, out.String())
+		}
+	}
+
+	volatile := faults.StartRedis(t)
+	durable := faults.StartRedisWith(t, faults.RedisOptions{AppendOnly: true})
+	prod := map[string]string{
+		"DATABASE_URL":        "postgres://shop@db.example:5432/shop?sslmode=disable",
+		"SECRET_KEY":          strings.Repeat("k", 50),
+		"SHOP_SECURE_COOKIES": "true",
+		"SHOP_DATA_DIR":       dir,
+	}
+	for _, tc := range []struct {
+		name  string
+		redis string
+		want  string // "" means no problem
+	}{
+		{"redis without appendonly", volatile.URL(), "appendonly"},
+		{"production", durable.URL(), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prod["REDIS_URL"] = tc.redis
+			var out bytes.Buffer
+			err := run(context.Background(), []string{"check", "--deploy"}, env(prod), &out, &out)
+			if tc.want == "" && err != nil {
+				t.Errorf("check --deploy = %v, want ok:\n%s", err, out.String())
+			}
+			if tc.want != "" && (err == nil || !strings.Contains(out.String(), tc.want)) {
+				t.Errorf("check --deploy = %v, want a problem naming %q:\n%s", err, tc.want, out.String())
+			}
+		})
 	}
 }
