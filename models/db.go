@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/mysql"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
@@ -120,15 +120,33 @@ func dialector(rawURL string) (gorm.Dialector, migrations.Dialect, int, error) {
 		if path == "" {
 			return nil, "", 0, errors.New("DATABASE_URL: sqlite URL has no file path (want sqlite:///shop.db)")
 		}
+		// The driver is modernc.org/sqlite (pure Go, no cgo), under the GORM
+		// dialector github.com/libtnb/sqlite, which is glebarez/sqlite's
+		// code (unmaintained) kept up on modernc.org/sqlite itself. Chosen
+		// over ncruces/go-sqlite3 + gormlite because modernc is the engine
+		// glebarez was a fork of: same DSN options and the same time
+		// format, written and parsed alike. With ncruces, times are either
+		// written as RFC 3339 ("...05.5Z", which sorts wrong as text and
+		// against rows already stored) or read strictly, and then goose's
+		// own datetime('now') stamps fail to scan.
+		//
 		// WAL lets readers run beside the writer; _txlock=immediate takes
 		// the write lock at BEGIN, so concurrent checkouts queue on the
 		// busy timeout instead of failing with SQLITE_BUSY on upgrade.
+		// The time options keep what glebarez did: write
+		// "2006-01-02 15:04:05.999999999-07:00" (sorts as time does; SQL
+		// compares create_time as text), read DATETIME text back as UTC,
+		// and turn nothing else into time.Time.
 		q := url.Values{}
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Set("_txlock", "immediate")
+		q.Set("_time_format", "sqlite")
+		q.Set("_timezone", "UTC")
+		q.Set("_texttotime", "0")
+		q.Set("_inttotime", "0")
 		return sqlite.Open("file:" + path + "?" + q.Encode()), migrations.SQLite, 4, nil
 	case "postgres", "postgresql":
 		return postgres.New(postgres.Config{DSN: rawURL}), migrations.Postgres, 16, nil
