@@ -46,7 +46,10 @@ func TestCartVersion(t *testing.T) {
 		{"refused add", func() error { _, err := s.Add(ctx, uid, 1, carts.MaxCount, true); return ignore(err, carts.ErrCount) }, false, []carts.Line{{SKUID: 1, Count: 2, Selected: true}}},
 		{"set", func() error { _, err := s.Set(ctx, uid, 1, 3, true); return err }, true, []carts.Line{{SKUID: 1, Count: 3, Selected: true}}},
 		{"select all", func() error { return s.SelectAll(ctx, uid, true) }, true, []carts.Line{{SKUID: 1, Count: 3, Selected: true}, {SKUID: 2, Count: 1, Selected: true}}},
-		{"merge", func() error { _, err := s.Merge(ctx, uid, []carts.Line{{SKUID: 3, Count: 1, Selected: false}}); return err }, true, []carts.Line{{SKUID: 1, Count: 3, Selected: true}, {SKUID: 2, Count: 1, Selected: true}}},
+		{"merge", func() error {
+			_, err := s.Merge(ctx, uid, []carts.Line{{SKUID: 3, Count: 1, Selected: false}})
+			return err
+		}, true, []carts.Line{{SKUID: 1, Count: 3, Selected: true}, {SKUID: 2, Count: 1, Selected: true}}},
 		{"remove", func() error { return s.Remove(ctx, uid, 1, 2) }, true, nil},
 	}
 	for _, tc := range tests {
