@@ -209,7 +209,12 @@ func (o *Orders) PlaceOrder(ctx context.Context, req PlaceRequest) (*models.Orde
 		ctx, cancel = context.WithTimeout(ctx, models.TxTimeout)
 		defer cancel()
 	}
-	p, done, err := o.prepare(ctx, req)
+	var p *plan
+	var done *models.Order
+	err := models.RetryRead(ctx, func(ctx context.Context) (err error) {
+		p, done, err = o.prepare(ctx, req)
+		return err
+	})
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("place order for user %d: %w", req.UserID, err)
@@ -254,7 +259,8 @@ type result struct {
 }
 
 // prepare checks a request and reads what the commit needs, outside the
-// transaction so that no lock is held meanwhile. It returns the order that
+// transaction so that no lock is held meanwhile. It only reads, so a read
+// that loses its connection runs again (models.RetryRead). It returns the order that
 // an earlier commit with the same token made, if any. A SKU whose stock is
 // already short fails here: stock read now is stock at this moment.
 func (o *Orders) prepare(ctx context.Context, req PlaceRequest) (*plan, *models.Order, error) {
