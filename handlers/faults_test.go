@@ -92,12 +92,11 @@ func TestOrderCommitWhileConnectionsDrop(t *testing.T) {
 			}
 
 			var (
-				mu       sync.Mutex
-				seen     testkit.Outcome
-				answers  = map[string]int{}
-				stop     atomic.Bool
-				wg       sync.WaitGroup
-				failures []string
+				mu      sync.Mutex
+				seen    testkit.Outcome
+				answers = map[string]int{}
+				stop    atomic.Bool
+				wg      sync.WaitGroup
 			)
 			for i, b := range buyers {
 				wg.Go(func() {
@@ -125,7 +124,6 @@ func TestOrderCommitWhileConnectionsDrop(t *testing.T) {
 						case res.Status == http.StatusServiceUnavailable:
 							answers["503"]++
 						default:
-							failures = append(failures, res.Body)
 							t.Errorf("buyer %d, commit %d: %d %.500s", i, n, res.Status, res.Body)
 						}
 						mu.Unlock()
