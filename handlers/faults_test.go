@@ -82,7 +82,7 @@ func TestOrderCommitWhileConnectionsDrop(t *testing.T) {
 			e, cutter := faultyShop(t, db)
 			hot := e.sku("抢手手机", "1999.00", 60)
 			cold := e.sku("数据线", "0.10", 100000)
-			buyers := make([]orderBuyer, 12)
+			buyers := make([]orderBuyer, 6)
 			for i := range buyers {
 				buyers[i] = e.buyer()
 			}
