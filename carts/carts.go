@@ -2,15 +2,23 @@
 // shop does: the hash carts_<uid> maps sku_id to count, and the set
 // selected_<uid> holds the selected sku_ids. It stores quantities only;
 // prices always come from the database.
+//
+// Two keys serve the order commit (checkout.go): cart_version_<uid>, a
+// random value that every change of the cart rewrites in the same step,
+// and cart_lock_<uid>, the lock one checkout of the cart holds.
 package carts
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 
+	"github.com/go-redsync/redsync/v4"
+	"github.com/go-redsync/redsync/v4/redis/goredis/v9"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -36,17 +44,32 @@ type Line struct {
 // Store is the Redis cart store.
 type Store struct {
 	rdb redis.UniversalClient
+	rs  *redsync.Redsync
 }
 
 // New returns a Store on rdb.
-func New(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
+func New(rdb redis.UniversalClient) *Store {
+	return &Store{rdb: rdb, rs: redsync.New(goredis.NewPool(rdb))}
+}
 
 func cartKey(uid int64) string     { return "carts_" + strconv.FormatInt(uid, 10) }
 func selectedKey(uid int64) string { return "selected_" + strconv.FormatInt(uid, 10) }
+func versionKey(uid int64) string  { return "cart_version_" + strconv.FormatInt(uid, 10) }
+
+// keys are the keys every change of uid's cart writes.
+func keys(uid int64) []string { return []string{cartKey(uid), selectedKey(uid), versionKey(uid)} }
+
+// newVersion is 128 random bits in hex: a cart version.
+func newVersion() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
 
 // addScript adds ARGV[2] to the count of ARGV[1], refusing (and changing
 // nothing) if the result would pass ARGV[3] or the cart would hold more than
-// ARGV[4] lines. ARGV[5] is "1" to select the line.
+// ARGV[4] lines. ARGV[5] is "1" to select the line. A change sets the
+// cart's version KEYS[3] to ARGV[6].
 // Returns the new count, -1 for a count out of range, -2 for a full cart.
 var addScript = redis.NewScript(`
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1])) or 0
@@ -55,6 +78,7 @@ if n < 1 or n > tonumber(ARGV[3]) then return -1 end
 if cur == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -2 end
 redis.call('HSET', KEYS[1], ARGV[1], n)
 if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
+redis.call('SET', KEYS[3], ARGV[6])
 return n
 `)
 
@@ -79,6 +103,7 @@ local exists = redis.call('HEXISTS', KEYS[1], ARGV[1])
 if exists == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[4]) then return -2 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 if ARGV[5] == '1' then redis.call('SADD', KEYS[2], ARGV[1]) else redis.call('SREM', KEYS[2], ARGV[1]) end
+redis.call('SET', KEYS[3], ARGV[6])
 return tonumber(ARGV[2])
 `)
 
@@ -91,8 +116,7 @@ func (s *Store) run(ctx context.Context, uid, skuID int64, count int, selected b
 	if op == "set" {
 		script = setScript
 	}
-	keys := []string{cartKey(uid), selectedKey(uid)}
-	n, err := script.Run(ctx, s.rdb, keys, skuID, count, MaxCount, MaxLines, sel).Int()
+	n, err := script.Run(ctx, s.rdb, keys(uid), skuID, count, MaxCount, MaxLines, sel, newVersion()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("%s cart line %d for user %d: %w", op, skuID, uid, err)
 	}
@@ -105,7 +129,8 @@ func (s *Store) run(ctx context.Context, uid, skuID int64, count int, selected b
 	return n, nil
 }
 
-// Remove deletes a line. Removing a missing line is not an error.
+// Remove deletes lines, and gives the cart a new version. Removing a
+// missing line is not an error.
 func (s *Store) Remove(ctx context.Context, uid int64, skuIDs ...int64) error {
 	if len(skuIDs) == 0 {
 		return nil
@@ -119,6 +144,7 @@ func (s *Store) Remove(ctx context.Context, uid int64, skuIDs ...int64) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HDel(ctx, cartKey(uid), fields...)
 		p.SRem(ctx, selectedKey(uid), members...)
+		p.Set(ctx, versionKey(uid), newVersion(), 0)
 		return nil
 	})
 	if err != nil {
@@ -129,8 +155,10 @@ func (s *Store) Remove(ctx context.Context, uid int64, skuIDs ...int64) error {
 
 // selectAllScript selects every line of the hash KEYS[1] in the set
 // KEYS[2] when ARGV[1] is "1", and clears the set otherwise, in one step so
-// a line added meanwhile is never half selected.
+// a line added meanwhile is never half selected. It sets the cart's
+// version KEYS[3] to ARGV[2].
 var selectAllScript = redis.NewScript(`
+redis.call('SET', KEYS[3], ARGV[2])
 redis.call('DEL', KEYS[2])
 if ARGV[1] ~= '1' then return 0 end
 local ids = redis.call('HKEYS', KEYS[1])
@@ -146,22 +174,23 @@ func (s *Store) SelectAll(ctx context.Context, uid int64, selected bool) error {
 	if selected {
 		sel = "1"
 	}
-	keys := []string{cartKey(uid), selectedKey(uid)}
-	if err := selectAllScript.Run(ctx, s.rdb, keys, sel).Err(); err != nil {
+	if err := selectAllScript.Run(ctx, s.rdb, keys(uid), sel, newVersion()).Err(); err != nil {
 		return fmt.Errorf("select cart for user %d: %w", uid, err)
 	}
 	return nil
 }
 
-// mergeScript writes (sku_id, count, selected) triples from ARGV[2] on into
+// mergeScript writes (sku_id, count, selected) triples from ARGV[3] on into
 // the hash KEYS[1] and the set KEYS[2]. A SKU already in the cart is
 // overwritten; a new one is added only while the cart holds fewer than
-// ARGV[1] lines. Returns how many new lines did not fit.
+// ARGV[1] lines. It sets the cart's version KEYS[3] to ARGV[2]. Returns
+// how many new lines did not fit.
 var mergeScript = redis.NewScript(`
 local max = tonumber(ARGV[1])
 local n = redis.call('HLEN', KEYS[1])
 local skipped = 0
-for i = 2, #ARGV, 3 do
+redis.call('SET', KEYS[3], ARGV[2])
+for i = 3, #ARGV, 3 do
   local id = ARGV[i]
   local fits = redis.call('HEXISTS', KEYS[1], id) == 1
   if not fits and n < max then
@@ -197,7 +226,7 @@ return skipped
 func (s *Store) Merge(ctx context.Context, uid int64, lines []Line) (skipped int, err error) {
 	lines = append([]Line(nil), lines...)
 	sort.SliceStable(lines, func(i, j int) bool { return lines[i].SKUID < lines[j].SKUID })
-	args := []any{MaxLines}
+	args := []any{MaxLines, newVersion()}
 	for _, l := range lines {
 		if l.SKUID < 1 || l.Count < 1 {
 			continue
@@ -208,11 +237,10 @@ func (s *Store) Merge(ctx context.Context, uid int64, lines []Line) (skipped int
 		}
 		args = append(args, l.SKUID, min(l.Count, MaxCount), sel)
 	}
-	if len(args) == 1 {
+	if len(args) == 2 {
 		return 0, nil
 	}
-	keys := []string{cartKey(uid), selectedKey(uid)}
-	skipped, err = mergeScript.Run(ctx, s.rdb, keys, args...).Int()
+	skipped, err = mergeScript.Run(ctx, s.rdb, keys(uid), args...).Int()
 	if err != nil {
 		return 0, fmt.Errorf("merge cookie cart into cart of user %d: %w", uid, err)
 	}
@@ -232,12 +260,18 @@ func (s *Store) Lines(ctx context.Context, uid int64) ([]Line, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read cart of user %d: %w", uid, err)
 	}
+	return parseLines(all.Val(), sel.Val()), nil
+}
+
+// parseLines makes the lines of a cart from its hash and its set of
+// selected ids, ordered by SKU id.
+func parseLines(all map[string]string, sel []string) []Line {
 	selected := map[string]bool{}
-	for _, id := range sel.Val() {
+	for _, id := range sel {
 		selected[id] = true
 	}
-	lines := make([]Line, 0, len(all.Val()))
-	for k, v := range all.Val() {
+	lines := make([]Line, 0, len(all))
+	for k, v := range all {
 		id, err1 := strconv.ParseInt(k, 10, 64)
 		n, err2 := strconv.Atoi(v)
 		if err1 != nil || err2 != nil || n < 1 {
@@ -246,7 +280,7 @@ func (s *Store) Lines(ctx context.Context, uid int64) ([]Line, error) {
 		lines = append(lines, Line{SKUID: id, Count: n, Selected: selected[k]})
 	}
 	sort.Slice(lines, func(i, j int) bool { return lines[i].SKUID < lines[j].SKUID })
-	return lines, nil
+	return lines
 }
 
 // Selected returns the selected lines only, ordered by SKU id.
@@ -255,13 +289,17 @@ func (s *Store) Selected(ctx context.Context, uid int64) ([]Line, error) {
 	if err != nil {
 		return nil, err
 	}
+	return selectedOnly(lines), nil
+}
+
+func selectedOnly(lines []Line) []Line {
 	out := lines[:0]
 	for _, l := range lines {
 		if l.Selected {
 			out = append(out, l)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // Count is the total quantity in the cart, for the mini cart badge.

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
 
+	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/models/order"
 	"github.com/meiduo/shop/templates"
@@ -31,6 +32,9 @@ const (
 	// cartCleanup bounds the removal of ordered lines from the cart, which
 	// runs even if the buyer has gone.
 	cartCleanup = 2 * time.Second
+	// commitLock is how long a commit may hold its cart's checkout lock:
+	// the commit, then the clean-up. A lock left by a crash expires then.
+	commitLock = commitTimeout + cartCleanup + time.Second
 	// ordersPerPage is the size of a page of "my orders".
 	ordersPerPage = 5
 )
@@ -161,8 +165,10 @@ func addressIDOf(v *flexInt) (int64, error) {
 // pay_method, token?} -> {code:0, errmsg, order_id}. Short stock, an empty
 // selection, a SKU not on sale and an address that is not the user's are
 // business rejections (HTTP 200, code 400); malformed input is HTTP 400;
-// running out of time under contention is 503. A token already used
-// answers with its order again.
+// running out of time under contention, or the database or Redis failing,
+// is 503. A token already used answers with its order again; without a
+// token, the cart's version is the token. A checkout of a cart that
+// another one still holds after carts.LockWait is 429.
 func (h *Handlers) OrderCommit(c *gin.Context) {
 	u := currentUser(c)
 	var body commitBody
@@ -188,22 +194,62 @@ func (h *Handlers) OrderCommit(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), commitTimeout)
 	defer cancel()
-	lines, err := h.Carts.Selected(ctx, u.ID)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
 	req := order.PlaceRequest{UserID: u.ID, AddressID: addressID, PayMethod: int(*body.PayMethod), Token: body.Token}
-	for _, l := range lines {
-		req.Items = append(req.Items, order.Item{SKUID: l.SKUID, Count: l.Count})
+	o, err := h.orderCart(ctx, c, req)
+	if errors.Is(err, carts.ErrLocked) {
+		c.Header("Retry-After", "1")
+		err = errors.Join(&statusError{Status: http.StatusTooManyRequests}, err)
 	}
-	order, err := h.Orders.PlaceOrder(ctx, req)
 	if err != nil {
 		h.fail(c, commitError(err))
 		return
 	}
-	h.clearCart(c, u.ID, order)
-	ok(c, gin.H{"errmsg": templates.T(lang(c), "order.placed"), "order_id": order.OrderID})
+	ok(c, gin.H{"errmsg": templates.T(lang(c), "order.placed"), "order_id": o.OrderID})
+}
+
+// orderCart places an order of the selected lines of the user's cart,
+// and removes them from the cart. It holds the cart's checkout lock from
+// before it reads the cart until the ordered lines have left it, so a
+// second checkout of the cart waits for the first, then finds them gone
+// (or, after carts.LockWait, gets carts.ErrLocked).
+func (h *Handlers) orderCart(ctx context.Context, c *gin.Context, req order.PlaceRequest) (*models.Order, error) {
+	unlock, err := h.Carts.Lock(ctx, req.UserID, commitLock)
+	if err != nil {
+		return nil, err
+	}
+	defer h.unlockCart(c, req.UserID, unlock)
+	sel, err := h.Carts.Checkout(ctx, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if req.Token == "" && len(sel.Lines) > 0 {
+		// Without the client's token, the cart's version is the token: if
+		// the lock expired mid-commit, a second commit of the same cart
+		// gets the first one's order back instead of a second order.
+		req.Token = cartToken(sel.Version)
+	}
+	for _, l := range sel.Lines {
+		req.Items = append(req.Items, order.Item{SKUID: l.SKUID, Count: l.Count})
+	}
+	o, err := h.Orders.PlaceOrder(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	h.clearCart(c, req.UserID, o)
+	return o, nil
+}
+
+// cartToken is the commit token of a version of a cart.
+func cartToken(version string) string { return "cart:" + version }
+
+// unlockCart releases the cart's checkout lock. If Redis fails here, the
+// lock expires on its own (commitLock).
+func (h *Handlers) unlockCart(c *gin.Context, uid int64, unlock func(context.Context) error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), cartCleanup)
+	defer cancel()
+	if err := unlock(ctx); err != nil {
+		h.Log.Warn("cart checkout lock not released", "user", uid, "err", err)
+	}
 }
 
 // commitError turns PlaceOrder's one ErrNotFound, the address's, into a

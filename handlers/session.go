@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -34,16 +35,36 @@ func (h *Handlers) session(c *gin.Context) *sessions.Session {
 
 // Authenticate loads the logged-in user, if any, for later handlers.
 // A session past its expiry, for a deleted or inactive user, or opened
-// with a password that has since changed counts as logged out.
+// with a password that has since changed counts as logged out. A user
+// the database cannot load now is not logged out: the request is
+// answered 503.
 func (h *Handlers) Authenticate(c *gin.Context) {
 	l := h.loginOf(c)
 	if l.uid != 0 && h.Now().Unix() < l.exp {
-		u, err := h.users.get(c.Request.Context(), l.uid, h.Store.Accounts.UserByID)
-		if err == nil && u.IsActive && l.auth == authHash(u) {
+		u, err := h.users.get(c.Request.Context(), l.uid, h.loadUser)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+		case err != nil:
+			h.fail(c, errors.Join(&statusError{Status: http.StatusServiceUnavailable}, err))
+			return
+		case u.IsActive && l.auth == authHash(u):
 			c.Set(ctxUser, u)
 		}
 	}
 	c.Next()
+}
+
+// loadUser reads a user, again if the database connection was lost (an
+// idle connection that the server ended fails its next statement), for a
+// second at most.
+func (h *Handlers) loadUser(ctx context.Context, uid int64) (u *models.User, err error) {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	err = models.RetryRead(ctx, func(ctx context.Context) error {
+		u, err = h.Store.Accounts.UserByID(ctx, uid)
+		return err
+	})
+	return u, err
 }
 
 // login is what a session cookie says of its login.

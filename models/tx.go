@@ -87,6 +87,34 @@ func (s *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	}
 }
 
+// RetryRead runs read, which only reads, and runs it again after a
+// dropped connection or a busy database (Transient), with Transact's
+// pauses, until ctx's deadline (TxTimeout when ctx has none): out of
+// time, it returns ErrBusy. Other errors come back as read returned them.
+// It is for the reads a writer makes before its transaction, which a
+// connection the server ended would otherwise fail.
+func RetryRead(ctx context.Context, read func(ctx context.Context) error) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, TxTimeout)
+		defer cancel()
+	}
+	for attempt := 0; ; attempt++ {
+		err := read(ctx)
+		switch {
+		case err == nil:
+			return nil
+		case !Transient(err) && ctx.Err() != nil:
+			return busy(ctx, err)
+		case !Transient(err):
+			return err
+		}
+		if perr := pause(ctx, attempt); perr != nil {
+			return busy(ctx, errors.Join(err, fmt.Errorf("after %d tries", attempt+1)))
+		}
+	}
+}
+
 // run is one try of Transact. committing reports that fn succeeded and the
 // error came from COMMIT.
 func (s *DB) run(ctx context.Context, fn func(tx *Tx) error, unsure bool) (committing bool, err error) {

@@ -194,7 +194,8 @@ func (o *Orders) Strategy() Strategy { return o.strategy }
 // Either all of this is written or nothing is. With a Token that an earlier
 // commit of the user already used, it returns that order and writes nothing.
 // A transaction that loses a deadlock, a serialization check or its
-// connection runs again (models.DB.Transact) until ctx's deadline
+// connection runs again (models.DB.Transact), as do the reads before it
+// that lose their connection (models.RetryRead), until ctx's deadline
 // (models.TxTimeout when ctx has none); the buyer gets one order or none.
 //
 // Returns models.ErrInvalid for a bad pay method, token or count;
@@ -209,7 +210,12 @@ func (o *Orders) PlaceOrder(ctx context.Context, req PlaceRequest) (*models.Orde
 		ctx, cancel = context.WithTimeout(ctx, models.TxTimeout)
 		defer cancel()
 	}
-	p, done, err := o.prepare(ctx, req)
+	var p *plan
+	var done *models.Order
+	err := models.RetryRead(ctx, func(ctx context.Context) (err error) {
+		p, done, err = o.prepare(ctx, req)
+		return err
+	})
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("place order for user %d: %w", req.UserID, err)
@@ -254,9 +260,11 @@ type result struct {
 }
 
 // prepare checks a request and reads what the commit needs, outside the
-// transaction so that no lock is held meanwhile. It returns the order that
-// an earlier commit with the same token made, if any. A SKU whose stock is
-// already short fails here: stock read now is stock at this moment.
+// transaction so that no lock is held meanwhile. It only reads, so
+// PlaceOrder runs it again if its connection drops (models.RetryRead). It
+// returns the order that an earlier commit with the same token made, if
+// any. A SKU whose stock is already short fails here: stock read now is
+// stock at this moment.
 func (o *Orders) prepare(ctx context.Context, req PlaceRequest) (*plan, *models.Order, error) {
 	if req.PayMethod != models.PayCash && req.PayMethod != models.PayOnline {
 		return nil, nil, fmt.Errorf("%w: pay method %d", models.ErrInvalid, req.PayMethod)
