@@ -87,9 +87,9 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 					UserID: b.UserID, AddressID: b.AddressID, Decided: time.Now()})
 			}
 			for i, want := range [][2]int{{3, 0}, {0, 3}} {
-				created, skipped, err := db.Store.Sales.PersistSeckillOrders(ctx, batch)
-				if err != nil || created != want[0] || skipped != want[1] {
-					t.Errorf("persist #%d: created %d, skipped %d, %v; want %v", i+1, created, skipped, err, want)
+				res, err := db.Store.Sales.PersistSeckillOrders(ctx, batch)
+				if err != nil || res.Created != want[0] || res.Skipped != want[1] {
+					t.Errorf("persist #%d: %+v, %v; want created and skipped %v", i+1, res, err, want)
 				}
 			}
 			var closed atomic.Int32
@@ -121,7 +121,7 @@ func TestSeckillCloseAndPersist(t *testing.T) {
 			}
 			late := batch[0]
 			late.OrderID = "20260101000000000000000999999999"
-			if _, _, err := db.Store.Sales.PersistSeckillOrders(ctx, []models.SeckillOrder{late}); !errors.Is(err, models.ErrNotFound) {
+			if _, err := db.Store.Sales.PersistSeckillOrders(ctx, []models.SeckillOrder{late}); !errors.Is(err, models.ErrNotFound) {
 				t.Errorf("persist into a closed sale: got %v, want ErrNotFound", err)
 			}
 			if _, _, err := db.Store.Sales.CloseSale(ctx, 424242); !errors.Is(err, models.ErrNotFound) {
