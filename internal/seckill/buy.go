@@ -114,6 +114,12 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 // false with ErrNoSale when the database has no open sale of the SKU, and
 // an error wrapping models.ErrBusy when the sale could not be loaded.
 func (e *Engine) reload(ctx context.Context, sku int64) (bool, error) {
+	select {
+	case e.reloading <- struct{}{}:
+		defer func() { <-e.reloading }()
+	case <-ctx.Done():
+		return false, fmt.Errorf("%w: waiting for the flash sale to be loaded into Redis: %v", models.ErrBusy, ctx.Err())
+	}
 	s, err := e.db.LiveSale(ctx, sku)
 	if errors.Is(err, models.ErrNotFound) || (err == nil && s.Status != models.SaleOpen) {
 		return false, ErrNoSale

@@ -161,6 +161,10 @@ type Engine struct {
 	soldMu  sync.RWMutex
 	soldOut map[int64]time.Time // sku -> until when "sold out" is answered from memory
 
+	// reloading lets one buyer at a time load a sale Redis lacks; the
+	// others wait for it, then find the sale in Redis.
+	reloading chan struct{}
+
 	stats stats
 }
 
@@ -176,7 +180,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
 		batch: cfg.Batch, claim: cfg.ClaimIdle, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
-		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{},
+		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
 	if e.log == nil {
