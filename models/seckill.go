@@ -427,10 +427,10 @@ func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (PersistResu
 		switch {
 		case o.Epoch > 0 && o.Epoch < sr.Loads:
 			reason = RefusedLost
+		case bought[buyer]+gained[buyer] >= sr.PerUser: // as Redis decides: the limit first
+			reason = RefusedLimit
 		case sr.Sold+sold[o.SaleID] >= sr.Stock:
 			reason = RefusedSoldOut
-		case bought[buyer]+gained[buyer] >= sr.PerUser:
-			reason = RefusedLimit
 		}
 		if reason != "" {
 			refusals = append(refusals, Refusal{OrderID: o.OrderID, SaleID: o.SaleID, UserID: o.UserID, Reason: reason,
