@@ -120,13 +120,19 @@ func seckillCmd(ctx context.Context, cfg config, args []string, log *slog.Logger
 				fmt.Fprintln(out, "No open flash sale.")
 			}
 			for _, s := range sales {
-				fmt.Fprintf(out, "sale %d sku %d: %s to %s, %d units", s.Sale.ID, s.Sale.SKUID,
-					s.Sale.StartTime.Format(time.RFC3339), s.Sale.EndTime.Format(time.RFC3339), s.Sale.Stock)
+				// The database's counts are the truth; Redis's run ahead
+				// by the orders still queued, and are rebuilt from the
+				// database if Redis loses the sale.
+				fmt.Fprintf(out, "sale %d sku %d: %s to %s, %d units, %d sold (database)", s.Sale.ID, s.Sale.SKUID,
+					s.Sale.StartTime.Format(time.RFC3339), s.Sale.EndTime.Format(time.RFC3339), s.Sale.Stock, s.Sale.Sold)
+				if s.Sale.RebuiltAt != nil {
+					fmt.Fprintf(out, ", rebuilt in Redis at %s", s.Sale.RebuiltAt.Format(time.RFC3339))
+				}
 				if !s.InRedis {
-					fmt.Fprintln(out, ", not in Redis yet")
+					fmt.Fprintln(out, "; not in Redis: the shop loads it from the database")
 					continue
 				}
-				fmt.Fprintf(out, ", %d sold, %d left, %s; %d orders to persist (oldest waiting %s)\n",
+				fmt.Fprintf(out, "; Redis: %d sold, %d left, %s; %d orders to persist (oldest waiting %s)\n",
 					s.Redis.Sold, s.Redis.Stock, s.Redis.Phase, s.Queued, s.Oldest.Round(time.Millisecond))
 			}
 			return nil

@@ -106,8 +106,9 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 }
 
 // SeckillResult says what became of one of the user's flash-sale orders:
-// {code:0, order_id, status: queued|created|failed}; an order that is not
-// the user's is 404.
+// {code:0, order_id, status: queued|created|failed}, and for a failed one
+// its reason (sold out, over the per-user limit, lost when Redis
+// restarted, ...); an order that is not the user's is 404.
 func (h *Handlers) SeckillResult(c *gin.Context) {
 	u := currentUser(c)
 	oid := c.Param("order_id")
@@ -115,12 +116,16 @@ func (h *Handlers) SeckillResult(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	st, err := h.Seckill.Result(c.Request.Context(), u.ID, oid)
+	o, err := h.Seckill.Outcome(c.Request.Context(), u.ID, oid)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	ok(c, gin.H{"order_id": oid, "status": string(st), "errmsg": templates.T(lang(c), "seckill.status."+string(st))})
+	res := gin.H{"order_id": oid, "status": string(o.Status), "errmsg": templates.T(lang(c), "seckill.status."+string(o.Status))}
+	if o.Status == seckill.Failed {
+		res["reason"] = o.Reason
+	}
+	ok(c, res)
 }
 
 // SeckillPage shows the SKU's flash sale: price, countdown, units left and
@@ -240,8 +245,10 @@ func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.Sa
 			ID: s.ID, SKUID: s.SKUID, SKUName: names[s.SKUID], Price: s.Price, Stock: s.Stock, PerUser: s.PerUser,
 			Start: s.StartTime, End: s.EndTime, Open: s.Status == models.SaleOpen, Sold: s.Sold,
 		}
+		// Sold is the database's count: Redis's may differ while orders
+		// wait to be persisted (Queued), or after Redis lost the sale.
 		if st, ok := byID[s.ID]; ok {
-			row.InRedis, row.Sold, row.Queued, row.Oldest = st.InRedis, st.Redis.Sold, st.Queued, st.Oldest
+			row.InRedis, row.Queued, row.Oldest = st.InRedis, st.Queued, st.Oldest
 		}
 		v.Sales = append(v.Sales, row)
 	}

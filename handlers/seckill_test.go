@@ -183,3 +183,111 @@ func TestSeckillHTTP(t *testing.T) {
 		})
 	}
 }
+
+// The result endpoint after Redis lost the sale: it reads the database
+// for an order Redis does not know. A written order is created; one the
+// database refused is failed with its reason; a buy Redis lost before the
+// sale was rebuilt is failed, lost; anyone else's, or an unknown id, 404.
+func TestSeckillResultAfterRedisLoss(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			shop := testenv.NewShop(t, db)
+			workers, stop := context.WithCancel(ctx)
+			done := make(chan struct{})
+			go func() { defer close(done); shop.Handlers.Seckill.Run(workers) }()
+			t.Cleanup(func() { stop(); <-done })
+			skus, err := testkit.CreateBenchSKUs(ctx, db.Store, "loss", 1, 50, decimal.RequireFromString("10.00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sale, err := shop.Handlers.Seckill.Open(ctx, models.SaleInput{SKUID: skus[0], Stock: 2, Price: decimal.RequireFromString("1.00"),
+				Start: time.Now().Add(-time.Minute), End: time.Now().Add(time.Hour)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			buyPath := fmt.Sprintf("/seckill/%d/", skus[0])
+			result := func(c *testenv.Client, oid string) (int, map[string]any) {
+				res := c.Get("/seckill/result/" + oid + "/")
+				if res.Status != http.StatusOK {
+					return res.Status, nil
+				}
+				return res.Status, res.JSON(t)
+			}
+			buy := func(name string) (*testenv.Client, *models.User, string) {
+				u := testenv.CreateUser(t, db.Store, name)
+				a := testenv.CreateAddress(t, db.Store, u.ID)
+				c := shop.NewClient(t)
+				c.Login(t, u.Username, testenv.Password)
+				res := c.Do(http.MethodPost, buyPath, map[string]any{"address_id": a.ID})
+				m := res.JSON(t)
+				if m["code"] != float64(0) {
+					t.Fatalf("buy: %s", res.Body)
+				}
+				oid := m["order_id"].(string)
+				for range 500 {
+					if _, m := result(c, oid); m["status"] == "created" {
+						return c, u, oid
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				t.Fatalf("order %s never created", oid)
+				return nil, nil, ""
+			}
+			c1, u1, first := buy("lossbuyer1")
+			if err := shop.Redis.FlushDB(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if _, m := result(c1, first); m["status"] != "created" {
+				t.Errorf("result of a written order Redis lost: %v, want created", m)
+			}
+			buy("lossbuyer2") // loads the sale from the database again
+			sale, err = db.Store.Sales.Sale(ctx, sale.ID)
+			if err != nil || sale.RebuiltAt == nil || sale.Sold != 2 {
+				t.Fatalf("sale after the rebuild: %+v, %v; want rebuilt, 2 sold", sale, err)
+			}
+			a1, err := db.Store.Addresses.Addresses(ctx, u1.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			second := fmt.Sprintf("%s%09d%08d", time.Now().UTC().Format("20060102150405"), u1.ID, 1)
+			res, err := db.Store.Sales.PersistSeckillOrders(ctx, []models.SeckillOrder{{OrderID: second, SaleID: sale.ID,
+				UserID: u1.ID, AddressID: a1[0].ID, Decided: time.Now(), Epoch: sale.Loads}})
+			if err != nil || len(res.Refused) != 1 {
+				t.Fatalf("persist a second unit: %+v, %v; want it refused", res, err)
+			}
+			lost := fmt.Sprintf("%s%09d%08d", sale.RebuiltAt.UTC().Format("20060102150405"), u1.ID, 2)
+			unknown := fmt.Sprintf("%s%09d%08d", sale.StartTime.Add(-time.Hour).UTC().Format("20060102150405"), u1.ID, 3)
+			cases := []struct {
+				name       string
+				oid        string
+				wantStatus int
+				want       map[string]any
+			}{
+				{"written", first, http.StatusOK, map[string]any{"status": "created"}},
+				{"refused", second, http.StatusOK, map[string]any{"status": "failed", "reason": models.RefusedLimit}},
+				{"lost", lost, http.StatusOK, map[string]any{"status": "failed", "reason": models.RefusedLost}},
+				{"unknown", unknown, http.StatusNotFound, nil},
+			}
+			for _, tc := range cases {
+				status, m := result(c1, tc.oid)
+				if status != tc.wantStatus {
+					t.Errorf("%s: status %d, want %d", tc.name, status, tc.wantStatus)
+				}
+				for k, v := range tc.want {
+					if m[k] != v {
+						t.Errorf("%s: %s = %v, want %v (%v)", tc.name, k, m[k], v, m)
+					}
+				}
+			}
+			c3 := shop.NewClient(t)
+			u3 := testenv.CreateUser(t, db.Store, "lossother")
+			c3.Login(t, u3.Username, testenv.Password)
+			for _, oid := range []string{first, second, lost} {
+				if status, _ := result(c3, oid); status != http.StatusNotFound {
+					t.Errorf("someone else's order %s: status %d, want 404", oid, status)
+				}
+			}
+		})
+	}
+}

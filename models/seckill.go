@@ -1,11 +1,13 @@
 package models
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -19,6 +21,13 @@ import (
 // in Redis (internal/seckill); the database holds the sale, the stock that
 // left the SKU for it, and the orders, written after the fact by
 // PersistSeckillOrders.
+//
+// The database is the last line of defence, whatever Redis holds or
+// loses: the sale's sold never passes its stock and a buyer's units never
+// pass the sale's per-user limit (conditional writes and CHECK
+// constraints), so an order Redis accepted that would pass either is
+// refused for good and recorded in tb_seckill_refusal. Redis is rebuilt
+// from these counts when it loses a sale (LoadSale).
 //
 // A flash-sale order is one unit at the sale price, paid online (it starts
 // at StatusUnpaid), plus Freight as every order of the normal commit: its
@@ -46,8 +55,14 @@ type Sale struct {
 	StartTime  time.Time
 	EndTime    time.Time
 	Status     int // SaleOpen or SaleClosed
-	Sold       int // set at close: the orders the sale made
+	Sold       int // the orders persisted so far; never above Stock
 	StaffID    *int64
+	// Loads counts the times the sale was loaded into Redis: each load is
+	// an epoch, and every buy carries the epoch it was decided in.
+	Loads int
+	// RebuiltAt is when the sale was last loaded into Redis again after
+	// Redis had lost it; nil if it never was.
+	RebuiltAt *time.Time
 }
 
 func (Sale) TableName() string { return "tb_seckill_sale" }
@@ -75,6 +90,38 @@ type SeckillOrder struct {
 	UserID    int64
 	AddressID int64
 	Decided   time.Time // when Redis accepted it
+	// Epoch is the load of the sale in Redis (Sale.Loads) the buy was
+	// decided in; 0 for a buy decided before epochs were recorded.
+	Epoch int
+}
+
+// Reasons an order Redis accepted is refused for good.
+const (
+	RefusedSoldOut = "sold out"
+	RefusedLimit   = "over the per-user limit"
+	RefusedLost    = "lost when Redis restarted"
+)
+
+// Refusal is an order Redis accepted and the database refused for good
+// (tb_seckill_refusal).
+type Refusal struct {
+	OrderID     string `gorm:"primaryKey"`
+	SaleID      int64
+	UserID      int64
+	Reason      string
+	DecidedTime time.Time
+	CreateTime  time.Time
+}
+
+func (Refusal) TableName() string { return "tb_seckill_refusal" }
+
+// PersistResult is what PersistSeckillOrders did with a batch.
+type PersistResult struct {
+	Created int // orders written now
+	Skipped int // orders written before
+	// Refused lists every order of the batch the database refuses, now or
+	// before: none of them is written, ever.
+	Refused []Refusal
 }
 
 // SaleOrder is an order a sale made, as reconciliation compares it.
@@ -156,9 +203,10 @@ func (s *Sales) OpenSale(ctx context.Context, in SaleInput) (*Sale, error) {
 
 // CloseSale closes an open sale, exactly once however many closers race:
 // the status changes only from open, and only the closer that changed it
-// counts the sale's orders into Sold and gives the unsold units back to
-// the SKU's stock (a delta, with a ReasonSeckillClose ledger entry), in
-// the same transaction. It reports whether this call closed the sale; a
+// checks that the sale's orders are as many as its Sold (kept by
+// PersistSeckillOrders) and gives the unsold units back to the SKU's stock
+// (a delta, with a ReasonSeckillClose ledger entry), in the same
+// transaction. It reports whether this call closed the sale; a
 // sale already closed is returned as it is. Call it only when no order of
 // the sale waits to be persisted: one persisted later is refused.
 //
@@ -183,13 +231,10 @@ func (s *Sales) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error
 		if err := tx.Model(&SaleOrder{}).Where("sale_id = ?", saleID).Count(&sold).Error; err != nil {
 			return fmt.Errorf("count orders: %w", err)
 		}
-		if int(sold) > sale.Stock {
-			return fmt.Errorf("%d orders for a stock of %d: oversold", sold, sale.Stock)
+		if int(sold) != sale.Sold {
+			return fmt.Errorf("%d orders for %d sold (stock %d): the sale's counts disagree", sold, sale.Sold, sale.Stock)
 		}
-		if err := tx.Exec("UPDATE tb_seckill_sale SET sold = ? WHERE id = ?", sold, saleID).Error; err != nil {
-			return fmt.Errorf("record sold: %w", err)
-		}
-		sale.Sold, closed = int(sold), true
+		closed = true
 		unsold := sale.Stock - sale.Sold
 		if unsold == 0 {
 			return nil
@@ -213,36 +258,48 @@ func (s *Sales) CloseSale(ctx context.Context, saleID int64) (*Sale, bool, error
 }
 
 // PersistSeckillOrders writes orders that Redis accepted, in one
-// transaction: for each order not yet written, tb_order_info (one unit at
-// the sale price plus Freight, online payment, StatusUnpaid),
-// tb_order_goods and tb_seckill_order; and the SKUs' and SPUs' sales. The
-// stock is not touched: it left the SKU when the sale opened.
+// transaction, and counts them against their sale. Under the sales' row
+// locks it decides, in the batch's order, which orders fit: one fits while
+// the sale's sold is under its stock and its buyer's units under the
+// sale's per-user limit, and was decided in the sale's current load into
+// Redis (an order of an earlier load that is not yet written was lost
+// with that Redis: its buyer has been told so). Each order that fits is
+// written: tb_order_info (one unit at the sale price plus Freight, online
+// payment, StatusUnpaid), tb_order_goods and tb_seckill_order; the SKUs'
+// and SPUs' sales; the sale's sold (UPDATE ... WHERE sold + n <= stock)
+// and the buyer's units (an upsert that keeps units <= per_user). Each
+// order that does not fit is refused for good: recorded in
+// tb_seckill_refusal, never written. CHECK constraints hold both limits
+// whatever a writer does. The stock is not touched: it left the SKU when
+// the sale opened.
 //
 // It is idempotent by order id: an order already written is skipped, and
-// counted in the skipped result; a concurrent writer of the same order
-// makes it run again.
+// counted in Skipped; one already refused is in Refused again; a
+// concurrent writer of the same order makes it run again.
 //
 // Returns ErrInvalid for a malformed order (or an id another sale used);
 // ErrNotFound when an order not yet written is of a sale that is not open
 // (closed sales take no more orders), or its user or address does not
 // exist. These are permanent: the caller should not retry that batch as it
 // is.
-func (s *Sales) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) (created, skipped int, err error) {
+func (s *Sales) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) (PersistResult, error) {
 	sales := map[int64]int{} // units per sale
 	for _, o := range batch {
 		if o.OrderID == "" || len(o.OrderID) > MaxOrderIDLen || o.SaleID < 1 || o.UserID < 1 || o.AddressID < 1 {
-			return 0, 0, fmt.Errorf("persist flash-sale order %q: %w", o.OrderID, ErrInvalid)
+			return PersistResult{}, fmt.Errorf("persist flash-sale order %q: %w", o.OrderID, ErrInvalid)
 		}
 		sales[o.SaleID]++
 	}
 	if len(batch) == 0 {
-		return 0, 0, nil
+		return PersistResult{}, nil
 	}
 	// A duplicate key means another consumer wrote one of these orders
 	// meanwhile: the next run skips it.
+	var res PersistResult
+	var err error
 	for {
 		err = s.pool.Transact(ctx, func(tx *Tx) error {
-			created, skipped, err = persistOnce(tx, batch, sales)
+			res, err = persistOnce(tx, batch, sales)
 			return err
 		})
 		if err == nil || ctx.Err() != nil || !errors.Is(translate(err), ErrDuplicate) {
@@ -250,68 +307,111 @@ func (s *Sales) PersistSeckillOrders(ctx context.Context, batch []SeckillOrder) 
 		}
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("persist %d flash-sale orders: %w", len(batch), err)
+		return PersistResult{}, fmt.Errorf("persist %d flash-sale orders: %w", len(batch), err)
 	}
-	return created, skipped, nil
+	return res, nil
 }
 
 // saleRow is what persisting needs of a sale.
 type saleRow struct {
-	ID     int64
-	SKUID  int64 `gorm:"column:sku_id"`
-	SPUID  int64 `gorm:"column:spu_id"`
-	Price  decimal.Decimal
-	Status int
+	ID      int64
+	SKUID   int64 `gorm:"column:sku_id"`
+	SPUID   int64 `gorm:"column:spu_id"`
+	Price   decimal.Decimal
+	Status  int
+	Stock   int
+	Sold    int
+	PerUser int
+	Loads   int
 }
 
-func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (int, int, error) {
+// buyerRow is tb_seckill_buyer.
+type buyerRow struct {
+	SaleID  int64
+	UserID  int64
+	Units   int
+	PerUser int
+}
+
+func (buyerRow) TableName() string { return "tb_seckill_buyer" }
+
+func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (PersistResult, error) {
 	now := tx.Now
+	var res PersistResult
 	ids := slices.Sorted(maps.Keys(units))
 	// Locking the sales' rows makes a concurrent CloseSale wait, then
-	// count these orders; a closed sale takes no more. (SQLite has no row
+	// count these orders; a closed sale takes no more. It also makes
+	// every writer of a sale's counts decide in turn. (SQLite has no row
 	// locks: its one writer gives the same exclusion.) The SKU row is
 	// locked too; every writer takes sale, then SKU, then SPU. Orders
-	// already written are looked for after the lock, so that one written
-	// by the closer just before it closed the sale is skipped, not
-	// refused.
+	// already written or refused are looked for after the lock, so that
+	// one written by the closer just before it closed the sale is
+	// skipped, not refused.
 	lock := clause.Locking{Strength: clause.LockingStrengthUpdate}
 	if tx.Dialect == migrations.Postgres {
 		lock.Strength = "NO KEY UPDATE"
 	}
 	var rows []saleRow
-	err := tx.Table("tb_seckill_sale s").Select("s.id, s.sku_id, k.spu_id, s.price, s.status").
+	err := tx.Table("tb_seckill_sale s").
+		Select("s.id, s.sku_id, k.spu_id, s.price, s.status, s.stock, s.sold, s.per_user, s.loads").
 		Joins("JOIN tb_sku k ON k.id = s.sku_id").Where("s.id IN ?", ids).
 		Order("s.id").Clauses(lock).Find(&rows).Error
 	if err != nil {
-		return 0, 0, fmt.Errorf("lock sales %v: %w", ids, err)
+		return res, fmt.Errorf("lock sales %v: %w", ids, err)
 	}
-	byID := make(map[int64]saleRow, len(rows))
-	for _, r := range rows {
-		byID[r.ID] = r
+	byID := make(map[int64]*saleRow, len(rows))
+	for i := range rows {
+		byID[rows[i].ID] = &rows[i]
 	}
 	orderIDs := make([]string, len(batch))
+	saleOf := make(map[string]int64, len(batch))
+	users := map[int64][]int64{} // sale -> its buyers in the batch
 	for i, o := range batch {
 		orderIDs[i] = o.OrderID
+		saleOf[o.OrderID] = o.SaleID
+		users[o.SaleID] = append(users[o.SaleID], o.UserID)
 	}
 	var done []SaleOrder
 	if err := tx.Select("order_id", "sale_id").Where("order_id IN ?", orderIDs).Find(&done).Error; err != nil {
-		return 0, 0, fmt.Errorf("find orders already written: %w", err)
+		return res, fmt.Errorf("find orders already written: %w", err)
 	}
-	saleOf := make(map[string]int64, len(batch))
-	for _, o := range batch {
-		saleOf[o.OrderID] = o.SaleID
+	var refusedBefore []Refusal
+	if err := tx.Where("order_id IN ?", orderIDs).Find(&refusedBefore).Error; err != nil {
+		return res, fmt.Errorf("find orders already refused: %w", err)
 	}
-	skip := make(map[string]bool, len(done))
+	skip := make(map[string]bool, len(done)+len(refusedBefore))
 	for _, d := range done {
 		if saleOf[d.OrderID] != d.SaleID {
-			return 0, 0, fmt.Errorf("%w: order id %s is another sale's", ErrInvalid, d.OrderID)
+			return res, fmt.Errorf("%w: order id %s is another sale's", ErrInvalid, d.OrderID)
 		}
 		skip[d.OrderID] = true
+	}
+	for _, r := range refusedBefore {
+		if saleOf[r.OrderID] != r.SaleID {
+			return res, fmt.Errorf("%w: order id %s is another sale's", ErrInvalid, r.OrderID)
+		}
+		skip[r.OrderID] = true
+		res.Refused = append(res.Refused, r)
+	}
+	// Each buyer's units so far, per sale.
+	bought := map[[2]int64]int{}
+	for _, id := range ids {
+		var bs []buyerRow
+		for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(users[id]))), 1000) {
+			if err := tx.Where("sale_id = ? AND user_id IN ?", id, chunk).Find(&bs).Error; err != nil {
+				return res, fmt.Errorf("read the buyers of sale %d: %w", id, err)
+			}
+			for _, b := range bs {
+				bought[[2]int64{id, b.UserID}] = b.Units
+			}
+		}
 	}
 	var heads []saleOrderRow
 	var lines []OrderLine
 	var links []SaleOrder
-	skuUnits, spuUnits := map[int64]int{}, map[int64]int{}
+	var refusals []Refusal
+	skuUnits, spuUnits, sold := map[int64]int{}, map[int64]int{}, map[int64]int{}
+	gained := map[[2]int64]int{}
 	for _, o := range batch {
 		if skip[o.OrderID] {
 			continue
@@ -319,19 +419,45 @@ func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (int, int, e
 		skip[o.OrderID] = true // a repeat within the batch
 		sr, ok := byID[o.SaleID]
 		if !ok || sr.Status != SaleOpen {
-			return 0, 0, fmt.Errorf("order %s: sale %d is not open: %w", o.OrderID, o.SaleID, ErrNotFound)
+			return res, fmt.Errorf("order %s: sale %d is not open: %w", o.OrderID, o.SaleID, ErrNotFound)
 		}
+		buyer := [2]int64{o.SaleID, o.UserID}
+		decided := o.Decided.UTC().Truncate(time.Microsecond)
+		reason := ""
+		switch {
+		case o.Epoch > 0 && o.Epoch < sr.Loads:
+			reason = RefusedLost
+		case bought[buyer]+gained[buyer] >= sr.PerUser: // as Redis decides: the limit first
+			reason = RefusedLimit
+		case sr.Sold+sold[o.SaleID] >= sr.Stock:
+			reason = RefusedSoldOut
+		}
+		if reason != "" {
+			refusals = append(refusals, Refusal{OrderID: o.OrderID, SaleID: o.SaleID, UserID: o.UserID, Reason: reason,
+				DecidedTime: decided, CreateTime: now})
+			continue
+		}
+		sold[o.SaleID]++
+		gained[buyer]++
 		heads = append(heads, saleOrderRow{
 			OrderID: o.OrderID, CreateTime: now, UpdateTime: now, UserID: o.UserID, AddressID: o.AddressID,
 			TotalCount: 1, TotalAmount: sr.Price.Add(Freight), Freight: Freight, PayMethod: PayOnline, Status: StatusUnpaid,
 		})
 		lines = append(lines, OrderLine{CreateTime: now, UpdateTime: now, OrderID: o.OrderID, SKUID: sr.SKUID, Count: 1, Price: sr.Price, Score: 5})
-		links = append(links, SaleOrder{OrderID: o.OrderID, SaleID: o.SaleID, UserID: o.UserID, DecidedTime: o.Decided.UTC().Truncate(time.Microsecond), CreateTime: now})
+		links = append(links, SaleOrder{OrderID: o.OrderID, SaleID: o.SaleID, UserID: o.UserID, DecidedTime: decided, CreateTime: now})
 		skuUnits[sr.SKUID]++
 		spuUnits[sr.SPUID]++
 	}
+	if len(refusals) > 0 {
+		if err := tx.Create(&refusals).Error; err != nil {
+			return res, persistError(err)
+		}
+		res.Refused = append(res.Refused, refusals...)
+	}
+	res.Created = len(heads)
+	res.Skipped = len(done)
 	if len(heads) == 0 {
-		return 0, len(batch), nil
+		return res, nil
 	}
 	// The sales counters first: on MySQL an order line's foreign key check
 	// share-locks its SKU row, and upgrading that lock later would deadlock
@@ -342,20 +468,71 @@ func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (int, int, e
 	}{{"tb_sku", skuUnits}, {"tb_spu", spuUnits}} {
 		for _, id := range slices.Sorted(maps.Keys(m.units)) {
 			if err := tx.Exec("UPDATE "+m.table+" SET sales = sales + ? WHERE id = ?", m.units[id], id).Error; err != nil {
-				return 0, 0, fmt.Errorf("add %d sales to %s %d: %w", m.units[id], m.table, id, err)
+				return res, fmt.Errorf("add %d sales to %s %d: %w", m.units[id], m.table, id, err)
 			}
 		}
 	}
+	for _, id := range slices.Sorted(maps.Keys(sold)) {
+		r := tx.Exec("UPDATE tb_seckill_sale SET sold = sold + ? WHERE id = ? AND sold + ? <= stock", sold[id], id, sold[id])
+		if r.Error != nil {
+			return res, fmt.Errorf("count %d sold in sale %d: %w", sold[id], id, r.Error)
+		}
+		if r.RowsAffected != 1 {
+			return res, fmt.Errorf("count %d sold in sale %d: it would pass the stock", sold[id], id)
+		}
+	}
+	if err := countBuyers(tx, gained, byID); err != nil {
+		return res, err
+	}
 	if err := tx.Create(&heads).Error; err != nil {
-		return 0, 0, persistError(err)
+		return res, persistError(err)
 	}
 	if err := tx.Create(&lines).Error; err != nil {
-		return 0, 0, persistError(err)
+		return res, persistError(err)
 	}
 	if err := tx.Create(&links).Error; err != nil {
-		return 0, 0, persistError(err)
+		return res, persistError(err)
 	}
-	return len(heads), len(batch) - len(heads), nil
+	return res, nil
+}
+
+// countBuyers adds each buyer's new units to tb_seckill_buyer, with an
+// upsert that never takes units past per_user: on SQLite and PostgreSQL
+// the update's WHERE skips such a row (and the row count tells), on
+// MySQL/MariaDB, whose upsert has no WHERE, the CHECK refuses it.
+func countBuyers(tx *Tx, gained map[[2]int64]int, sales map[int64]*saleRow) error {
+	keys := slices.SortedFunc(maps.Keys(gained), func(a, b [2]int64) int {
+		if a[0] != b[0] {
+			return cmp.Compare(a[0], b[0])
+		}
+		return cmp.Compare(a[1], b[1])
+	})
+	for chunk := range slices.Chunk(keys, 1000) {
+		var sb strings.Builder
+		args := make([]any, 0, 4*len(chunk))
+		sb.WriteString("INSERT INTO tb_seckill_buyer (sale_id, user_id, units, per_user) VALUES ")
+		for i, k := range chunk {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?)")
+			args = append(args, k[0], k[1], gained[k], sales[k[0]].PerUser)
+		}
+		if tx.Dialect == migrations.MySQL {
+			sb.WriteString(" ON DUPLICATE KEY UPDATE units = units + VALUES(units)")
+		} else {
+			sb.WriteString(" ON CONFLICT (sale_id, user_id) DO UPDATE SET units = tb_seckill_buyer.units + excluded.units" +
+				" WHERE tb_seckill_buyer.units + excluded.units <= tb_seckill_buyer.per_user")
+		}
+		r := tx.Exec(sb.String(), args...)
+		if r.Error != nil {
+			return fmt.Errorf("count %d buyers' units: %w", len(chunk), r.Error)
+		}
+		if tx.Dialect != migrations.MySQL && r.RowsAffected != int64(len(chunk)) {
+			return fmt.Errorf("count %d buyers' units: %d would pass the limit", len(chunk), int64(len(chunk))-r.RowsAffected)
+		}
+	}
+	return nil
 }
 
 // persistError keeps a duplicate key (a concurrent writer: retry) apart
@@ -431,13 +608,118 @@ func (s *Sales) SaleOrders(ctx context.Context, saleID int64) ([]SaleOrder, erro
 	return out, nil
 }
 
-// SeckillOrderExists reports whether the user's flash-sale order is
-// written.
-func (s *Sales) SeckillOrderExists(ctx context.Context, uid int64, orderID string) (bool, error) {
+// SeckillOutcome says what the database holds of the user's flash-sale
+// order: written (created), refused for good (refused is the reason), or
+// neither (both zero).
+func (s *Sales) SeckillOutcome(ctx context.Context, uid int64, orderID string) (created bool, refused string, err error) {
+	db := s.db.WithContext(ctx)
 	var n int64
-	err := s.db.WithContext(ctx).Model(&SaleOrder{}).Where("order_id = ? AND user_id = ?", orderID, uid).Count(&n).Error
+	if err := db.Model(&SaleOrder{}).Where("order_id = ? AND user_id = ?", orderID, uid).Count(&n).Error; err != nil {
+		return false, "", fmt.Errorf("flash-sale order %q: %w", orderID, err)
+	}
+	if n > 0 {
+		return true, "", nil
+	}
+	var reasons []string
+	if err := db.Model(&Refusal{}).Where("order_id = ? AND user_id = ?", orderID, uid).Limit(1).Pluck("reason", &reasons).Error; err != nil {
+		return false, "", fmt.Errorf("flash-sale refusal %q: %w", orderID, err)
+	}
+	if len(reasons) > 0 {
+		return false, reasons[0], nil
+	}
+	return false, "", nil
+}
+
+// LostSeckillOrder reports whether an order id of the user, which the
+// database holds neither as an order nor as a refusal and Redis does not
+// know, is of a buy that Redis lost: decided (the id starts with its time,
+// to the second, then the user id: NewOrderID) within a sale's window, not
+// after that sale's latest rebuild in Redis. Such a buy is never written
+// (PersistSeckillOrders refuses an earlier load's orders). False for an id
+// that is not the user's.
+func (s *Sales) LostSeckillOrder(ctx context.Context, uid int64, orderID string) (bool, error) {
+	if len(orderID) < 23 || orderID[14:23] != fmt.Sprintf("%09d", uid) {
+		return false, nil
+	}
+	at, err := time.Parse("20060102150405", orderID[:14])
 	if err != nil {
-		return false, fmt.Errorf("flash-sale order %q: %w", orderID, err)
+		return false, nil
+	}
+	var n int64
+	err = s.db.WithContext(ctx).Model(&Sale{}).
+		Where("rebuilt_at IS NOT NULL AND rebuilt_at >= ? AND start_time < ? AND end_time >= ? AND create_time < ?",
+			at, at.Add(time.Second), at, at.Add(time.Second)).Count(&n).Error
+	if err != nil {
+		return false, fmt.Errorf("flash-sale order %q lost: %w", orderID, err)
 	}
 	return n > 0, nil
+}
+
+// SaleState is what the database holds of an open sale, for Redis to be
+// loaded from: never the sale's total, always what is left of it.
+type SaleState struct {
+	Sale    Sale             // Sold as persisted; Loads counts this load
+	Rebuild bool             // the sale was loaded before: Redis lost it
+	Buyers  map[int64]int    // units per buyer
+	Orders  map[string]int64 // every order written: order id -> user id
+}
+
+// errLoaded rolls LoadSale's transaction back.
+var errLoaded = errors.New("the sale is in Redis already")
+
+// LoadSale loads an open sale into Redis: under the sale's row lock, so
+// that no order of it is persisted meanwhile, it counts one more load
+// (Sale.Loads; from the second on, RebuiltAt is set), reads what the
+// database holds of the sale and calls load with it, which writes Redis.
+// load reports false when Redis has the sale already: then nothing is
+// recorded. load may run more than once. It reports whether load loaded
+// the sale.
+//
+// Returns ErrNotFound for a sale that does not exist or is not open.
+func (s *Sales) LoadSale(ctx context.Context, saleID int64, load func(ctx context.Context, st *SaleState) (bool, error)) (bool, error) {
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		// rebuilt_at first: MySQL assigns left to right, with new values.
+		r := tx.Exec("UPDATE tb_seckill_sale SET rebuilt_at = CASE WHEN loads > 0 THEN ? ELSE rebuilt_at END, loads = loads + 1, update_time = ? WHERE id = ? AND status = ?",
+			tx.Now, tx.Now, saleID, SaleOpen)
+		if r.Error != nil {
+			return fmt.Errorf("count a load: %w", r.Error)
+		}
+		if r.RowsAffected == 0 {
+			return fmt.Errorf("open sale %d: %w", saleID, ErrNotFound)
+		}
+		st := &SaleState{Buyers: map[int64]int{}, Orders: map[string]int64{}}
+		if err := tx.Take(&st.Sale, saleID).Error; err != nil {
+			return translate(err)
+		}
+		st.Rebuild = st.Sale.Loads > 1
+		var buyers []buyerRow
+		if err := tx.Where("sale_id = ?", saleID).Find(&buyers).Error; err != nil {
+			return fmt.Errorf("read buyers: %w", err)
+		}
+		for _, b := range buyers {
+			st.Buyers[b.UserID] = b.Units
+		}
+		var orders []SaleOrder
+		if err := tx.Select("order_id", "user_id").Where("sale_id = ?", saleID).Find(&orders).Error; err != nil {
+			return fmt.Errorf("read orders: %w", err)
+		}
+		for _, o := range orders {
+			st.Orders[o.OrderID] = o.UserID
+		}
+		loaded, err := load(tx.Statement.Context, st)
+		if err != nil {
+			return err
+		}
+		if !loaded {
+			return errLoaded
+		}
+		return nil
+	})
+	if errors.Is(err, errLoaded) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("load sale %d: %w", saleID, err)
+	}
+	return true, nil
 }

@@ -28,10 +28,10 @@ const (
 // buyScript is the whole decision, atomic: the sale is open and within its
 // window, the user is under the limit and stock is above 0. Then it takes
 // a unit, counts the buyer, records the order and appends it to the
-// stream. KEYS: sale, buyers, orders, stream. ARGV: user, order id, now
-// (unix ms), address. Returns {code, stock left}.
+// stream, with the sale's epoch. KEYS: sale, buyers, orders, stream. ARGV:
+// user, order id, now (unix ms), address. Returns {code, stock left}.
 var buyScript = redis.NewScript(`
-local s = redis.call('HMGET', KEYS[1], 'sale', 'stock', 'per_user', 'start', 'end', 'state')
+local s = redis.call('HMGET', KEYS[1], 'sale', 'stock', 'per_user', 'start', 'end', 'state', 'epoch')
 if not s[1] then return {0, 0} end
 local now = tonumber(ARGV[3])
 if s[6] ~= 'open' or now >= tonumber(s[5]) then return {3, 0} end
@@ -43,7 +43,7 @@ if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[1]) == 0 then return {6, stock} e
 redis.call('HINCRBY', KEYS[1], 'stock', -1)
 redis.call('HINCRBY', KEYS[1], 'sold', 1)
 redis.call('HINCRBY', KEYS[2], ARGV[1], 1)
-redis.call('XADD', KEYS[4], '*', 'order', ARGV[2], 'sale', s[1], 'user', ARGV[1], 'address', ARGV[4])
+redis.call('XADD', KEYS[4], '*', 'order', ARGV[2], 'sale', s[1], 'user', ARGV[1], 'address', ARGV[4], 'epoch', s[7] or '0')
 return {1, stock - 1}
 `)
 
@@ -51,6 +51,9 @@ return {1, stock - 1}
 // delivered to addressID (which the caller has checked is the user's). On
 // success the order is queued for the database and its id returned; the
 // order is written by the consumer (Run), and Result tells when.
+//
+// A sale open in the database that Redis lacks (Redis lost it) is loaded
+// from the database first.
 //
 // Returns ErrNoSale, ErrNotStarted, ErrEnded, ErrSoldOut or ErrLimit for a
 // refused buy; an error wrapping models.ErrBusy when the watch or lock
@@ -61,6 +64,7 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 	if e.SoldOut(sku) {
 		return "", ErrSoldOut
 	}
+	reloaded := false
 	for {
 		now := e.now()
 		oid := models.NewOrderID(uid, now, 8) // two digits more than the commit's: never the same id
@@ -86,7 +90,14 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 		case codeIDTaken:
 			continue // one in 10^8 for one user within a second: draw again
 		case codeNoSale:
-			return "", ErrNoSale
+			if reloaded {
+				return "", ErrNoSale
+			}
+			reloaded = true
+			if ok, err := e.reload(ctx, sku); err != nil || !ok {
+				return "", err
+			}
+			continue
 		case codeNotStarted:
 			return "", ErrNotStarted
 		case codeEnded:
@@ -97,6 +108,32 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 			return "", ErrSoldOut
 		}
 	}
+}
+
+// reload loads the SKU's open sale into Redis, which lacks it. It reports
+// false with ErrNoSale when the database has no open sale of the SKU, and
+// an error wrapping models.ErrBusy when the sale could not be loaded.
+func (e *Engine) reload(ctx context.Context, sku int64) (bool, error) {
+	select {
+	case e.reloading <- struct{}{}:
+		defer func() { <-e.reloading }()
+	case <-ctx.Done():
+		return false, fmt.Errorf("%w: waiting for the flash sale to be loaded into Redis: %v", models.ErrBusy, ctx.Err())
+	}
+	s, err := e.db.LiveSale(ctx, sku)
+	if errors.Is(err, models.ErrNotFound) || (err == nil && s.Status != models.SaleOpen) {
+		return false, ErrNoSale
+	}
+	if err == nil {
+		_, err = e.ensure(ctx, s)
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return false, ErrNoSale
+	}
+	if err != nil {
+		return false, fmt.Errorf("%w: the flash sale is being loaded into Redis: %v", models.ErrBusy, err)
+	}
+	return true, nil
 }
 
 func (e *Engine) buyLua(ctx context.Context, sku, uid, addressID int64, oid string, now time.Time) (int, int, error) {
@@ -159,12 +196,12 @@ func read(ctx context.Context, c redis.Cmdable, k keys, uid int64, oid string) (
 
 // write queues the accepted buy: the same writes as buyScript, in one
 // MULTI/EXEC. It returns the stock and the user's units after it.
-func write(ctx context.Context, p redis.Pipeliner, k keys, saleID, uid, addressID int64, oid string) (*redis.IntCmd, *redis.IntCmd) {
+func write(ctx context.Context, p redis.Pipeliner, k keys, saleID, uid, addressID int64, oid string, epoch int) (*redis.IntCmd, *redis.IntCmd) {
 	stock := p.HIncrBy(ctx, k.sale, "stock", -1)
 	p.HIncrBy(ctx, k.sale, "sold", 1)
 	bought := p.HIncrBy(ctx, k.buyers, strconv.FormatInt(uid, 10), 1)
 	p.HSet(ctx, k.orders, oid, uid)
-	p.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []any{"order", oid, "sale", saleID, "user", uid, "address", addressID}})
+	p.XAdd(ctx, &redis.XAddArgs{Stream: k.stream, Values: []any{"order", oid, "sale", saleID, "user", uid, "address", addressID, "epoch", epoch}})
 	return stock, bought
 }
 
@@ -189,7 +226,7 @@ func (e *Engine) buyWatch(ctx context.Context, sku, uid, addressID int64, oid st
 				return nil
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
-				write(ctx, p, k, s.state.SaleID, uid, addressID, oid)
+				write(ctx, p, k, s.state.SaleID, uid, addressID, oid, s.state.Epoch)
 				return nil
 			})
 			left--
@@ -246,7 +283,7 @@ func (e *Engine) buyLocked(ctx context.Context, sku, uid, addressID int64, oid s
 	}
 	var stock, bought *redis.IntCmd
 	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		stock, bought = write(ctx, p, k, s.state.SaleID, uid, addressID, oid)
+		stock, bought = write(ctx, p, k, s.state.SaleID, uid, addressID, oid, s.state.Epoch)
 		return nil
 	})
 	if err != nil {

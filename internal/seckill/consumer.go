@@ -65,8 +65,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
-// tend closes the open sales that have ended and loads into Redis the
-// ones it lacks.
+// tend closes the open sales that have ended and loads into Redis, from
+// the database, the ones it lacks.
 func (e *Engine) tend(ctx context.Context) {
 	sales, err := e.db.OpenSales(ctx)
 	if err != nil {
@@ -83,7 +83,7 @@ func (e *Engine) tend(ctx context.Context) {
 			}
 			continue
 		}
-		if missing, err := e.load(ctx, s); err != nil {
+		if missing, err := e.ensure(ctx, s); err != nil {
 			e.log.Warn("flash sale: load an open sale into Redis", "sale", s.ID, "err", err)
 		} else if missing {
 			e.log.Info("flash sale: loaded an open sale into Redis", "sale", s.ID, "sku", s.SKUID)
@@ -167,7 +167,8 @@ func parseEntry(m redis.XMessage) (entry, bool) {
 	oid, _ := m.Values["order"].(string)
 	ms, _, _ := strings.Cut(m.ID, "-")
 	at, err := strconv.ParseInt(ms, 10, 64)
-	o := models.SeckillOrder{OrderID: oid, SaleID: n("sale"), UserID: n("user"), AddressID: n("address"), Decided: time.UnixMilli(at)}
+	o := models.SeckillOrder{OrderID: oid, SaleID: n("sale"), UserID: n("user"), AddressID: n("address"), Decided: time.UnixMilli(at),
+		Epoch: int(n("epoch"))}
 	return entry{id: m.ID, order: o}, err == nil && oid != "" && o.SaleID > 0 && o.UserID > 0
 }
 
@@ -230,19 +231,9 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 		orders[i] = en.order
 	}
 	for attempt := 0; ; attempt++ {
-		created, skipped, err := e.db.PersistSeckillOrders(ctx, orders)
+		res, err := e.db.PersistSeckillOrders(ctx, orders)
 		if err == nil {
-			e.stats.persisted(e.now(), batch, created, skipped)
-			ids := make([]string, len(batch))
-			for i, en := range batch {
-				ids[i] = en.id
-			}
-			// Not acknowledged (Redis failing now) means claimed and
-			// written again later: a skip, not a duplicate.
-			if err := e.rdb.XAck(context.WithoutCancel(ctx), keysOf(sku).stream, group, ids...).Err(); err != nil {
-				return fmt.Errorf("acknowledge %d persisted entries: %w", len(ids), err)
-			}
-			return nil
+			return e.written(context.WithoutCancel(ctx), sku, batch, res)
 		}
 		if permanent(err) {
 			if len(batch) == 1 {
@@ -266,6 +257,84 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 			return err
 		}
 	}
+}
+
+// written tells Redis what the database did with a batch: each refused
+// order is marked failed (its unit back on sale if Redis counted it), the
+// others are acknowledged. Entries that were not pending any more mean
+// that Redis lost the sale meanwhile (or a closer took them over): the
+// orders written are then added to what Redis knows of the sale, if it
+// does not know them yet, so that its counts stay the database's.
+func (e *Engine) written(ctx context.Context, sku int64, batch []entry, res models.PersistResult) error {
+	e.stats.persisted(e.now(), batch, res.Created, res.Skipped)
+	refused := make(map[string]string, len(res.Refused))
+	for _, r := range res.Refused {
+		refused[r.OrderID] = r.Reason
+	}
+	e.stats.failed(len(refused))
+	ids := make([]string, 0, len(batch))
+	var kept []models.SeckillOrder
+	for _, en := range batch {
+		why, ok := refused[en.order.OrderID]
+		if !ok {
+			ids = append(ids, en.id)
+			kept = append(kept, en.order)
+			continue
+		}
+		e.log.Warn("flash sale: the database refused an order", "order", en.order.OrderID, "reason", why)
+		if err := e.fail(ctx, sku, en.order.OrderID, en.order.UserID, en.id, why); err != nil {
+			return err
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// Not acknowledged (Redis failing now) means claimed and written
+	// again later: a skip, not a duplicate.
+	n, err := e.rdb.XAck(ctx, keysOf(sku).stream, group, ids...).Result()
+	if err != nil {
+		return fmt.Errorf("acknowledge %d persisted entries: %w", len(ids), err)
+	}
+	if int(n) == len(ids) {
+		return nil
+	}
+	return e.learn(ctx, sku, kept)
+}
+
+// learnScript adds written orders that Redis does not know to the sale,
+// if Redis has that sale: each takes a unit and counts its buyer. KEYS:
+// sale, buyers, orders. ARGV: sale id, then pairs order id, user.
+var learnScript = redis.NewScript(`
+if redis.call('HGET', KEYS[1], 'sale') ~= ARGV[1] then return 0 end
+local n = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('HSETNX', KEYS[3], ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('HINCRBY', KEYS[1], 'stock', -1)
+    redis.call('HINCRBY', KEYS[1], 'sold', 1)
+    redis.call('HINCRBY', KEYS[2], ARGV[i + 1], 1)
+    n = n + 1
+  end
+end
+return n
+`)
+
+// learn runs learnScript for orders of one sale.
+func (e *Engine) learn(ctx context.Context, sku int64, orders []models.SeckillOrder) error {
+	bySale := map[int64][]any{}
+	for _, o := range orders {
+		bySale[o.SaleID] = append(bySale[o.SaleID], o.OrderID, o.UserID)
+	}
+	k := keysOf(sku)
+	for sale, pairs := range bySale {
+		n, err := learnScript.Run(ctx, e.rdb, []string{k.sale, k.buyers, k.orders}, append([]any{sale}, pairs...)...).Int()
+		if err != nil {
+			return fmt.Errorf("add written orders of sale %d to Redis: %w", sale, err)
+		}
+		if n > 0 {
+			e.log.Warn("flash sale: Redis had lost written orders; added them", "sale", sale, "orders", n)
+		}
+	}
+	return nil
 }
 
 // permanent tells a database refusal that no retry will change.

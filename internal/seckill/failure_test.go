@@ -36,8 +36,8 @@ type recordingDB struct {
 	calls []persistCall
 }
 
-func (d *recordingDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (int, int, error) {
-	created, skipped, err := d.Sales.PersistSeckillOrders(ctx, batch)
+func (d *recordingDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (models.PersistResult, error) {
+	res, err := d.Sales.PersistSeckillOrders(ctx, batch)
 	ids := make([]string, len(batch))
 	for i, o := range batch {
 		ids[i] = o.OrderID
@@ -45,7 +45,7 @@ func (d *recordingDB) PersistSeckillOrders(ctx context.Context, batch []models.S
 	d.mu.Lock()
 	d.calls = append(d.calls, persistCall{Orders: ids, Err: err})
 	d.mu.Unlock()
-	return created, skipped, err
+	return res, err
 }
 
 func (d *recordingDB) persistCalls() []persistCall {
@@ -449,7 +449,7 @@ type gatedDB struct {
 	once    sync.Once
 }
 
-func (d *gatedDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (int, int, error) {
+func (d *gatedDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (models.PersistResult, error) {
 	first := false
 	d.once.Do(func() { first = true })
 	if first {
@@ -457,7 +457,7 @@ func (d *gatedDB) PersistSeckillOrders(ctx context.Context, batch []models.Secki
 		select {
 		case <-d.gate:
 		case <-ctx.Done():
-			return 0, 0, ctx.Err()
+			return models.PersistResult{}, ctx.Err()
 		}
 	}
 	return d.Sales.PersistSeckillOrders(ctx, batch)

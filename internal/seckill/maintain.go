@@ -371,7 +371,7 @@ func (e *Engine) reconcileSale(ctx context.Context, sale *models.Sale, repair bo
 		if !repair {
 			return diffs, nil
 		}
-		if _, err := e.load(ctx, sale); err != nil {
+		if _, err := e.ensure(ctx, sale); err != nil {
 			return nil, err
 		}
 	}
@@ -415,6 +415,19 @@ func (e *Engine) reconcileSale(ctx context.Context, sale *models.Sale, repair bo
 			delete(live, oid)
 		}
 	}
+	// The acknowledged orders are written first, as the counts below
+	// depend on which of them the database refuses.
+	refused := map[string]string{}
+	if repair && len(persist) > 0 {
+		res, err := e.db.PersistSeckillOrders(ctx, persist)
+		if err != nil {
+			return nil, fmt.Errorf("write acknowledged orders of sale %d: %w", sale.ID, err)
+		}
+		for _, r := range res.Refused {
+			refused[r.OrderID] = r.Reason
+			delete(live, r.OrderID)
+		}
+	}
 	var found []models.SaleOrder
 	cutoff := snap.at.UnixMilli()
 	for _, r := range rows {
@@ -448,14 +461,12 @@ func (e *Engine) reconcileSale(ctx context.Context, sale *models.Sale, repair bo
 	if !repair || len(diffs) == 0 {
 		return diffs, nil
 	}
-	if len(persist) > 0 {
-		if _, _, err := e.db.PersistSeckillOrders(ctx, persist); err != nil {
-			return nil, fmt.Errorf("write acknowledged orders of sale %d: %w", sale.ID, err)
-		}
-	}
 	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		for _, oid := range lost {
 			p.HSet(ctx, k.failed, oid, "lost: no stream entry and no order")
+		}
+		for oid, why := range refused {
+			p.HSet(ctx, k.failed, oid, why)
 		}
 		for _, r := range found {
 			p.HSet(ctx, k.orders, r.OrderID, r.UserID)

@@ -12,7 +12,8 @@
 // scripts and transactions below work on Redis Cluster:
 //
 //	{seckill:<sku>}:sale    hash: sale, sku, total, stock (left), sold, per_user,
-//	                        start and end (unix ms), state (open, closing, closed)
+//	                        start and end (unix ms), state (open, closing, closed),
+//	                        epoch (the sale's load into Redis: models.Sale.Loads)
 //	{seckill:<sku>}:buyers  hash: user id -> units bought
 //	{seckill:<sku>}:orders  hash: order id -> user id, every accepted buy
 //	{seckill:<sku>}:failed  hash: order id -> why it could not be persisted
@@ -25,6 +26,15 @@
 //
 // A closed sale's keys expire a day after closing; opening a new sale of the
 // SKU replaces them.
+//
+// Redis may lose a sale (FLUSHALL, a restart without persistence, any
+// restart of the in-process default). It is then loaded again from the
+// database, never from its total: what is left is the stock less the
+// orders persisted, the buyers are the database's, and every buy carries
+// the load (epoch) it was decided in, so that a buy of the lost Redis that
+// is persisted late is refused, as its buyer is told (Result). The
+// database refuses whatever would pass the stock or a buyer's limit
+// anyway (models.PersistSeckillOrders).
 package seckill
 
 import (
@@ -37,6 +47,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -89,11 +100,14 @@ func ParseStrategy(name string) (Strategy, error) {
 type DB interface {
 	OpenSale(ctx context.Context, in models.SaleInput) (*models.Sale, error)
 	CloseSale(ctx context.Context, saleID int64) (*models.Sale, bool, error)
-	PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (created, skipped int, err error)
+	PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (models.PersistResult, error)
+	LoadSale(ctx context.Context, saleID int64, load func(ctx context.Context, st *models.SaleState) (bool, error)) (bool, error)
 	Sale(ctx context.Context, id int64) (*models.Sale, error)
+	LiveSale(ctx context.Context, skuID int64) (*models.Sale, error)
 	OpenSales(ctx context.Context) ([]models.Sale, error)
 	SaleOrders(ctx context.Context, saleID int64) ([]models.SaleOrder, error)
-	SeckillOrderExists(ctx context.Context, uid int64, orderID string) (bool, error)
+	SeckillOutcome(ctx context.Context, uid int64, orderID string) (created bool, refused string, err error)
+	LostSeckillOrder(ctx context.Context, uid int64, orderID string) (bool, error)
 }
 
 // Config builds an Engine. Zero durations and sizes take the defaults.
@@ -147,6 +161,10 @@ type Engine struct {
 	soldMu  sync.RWMutex
 	soldOut map[int64]time.Time // sku -> until when "sold out" is answered from memory
 
+	// reloading lets one buyer at a time load a sale Redis lacks; the
+	// others wait for it, then find the sale in Redis.
+	reloading chan struct{}
+
 	stats stats
 }
 
@@ -162,7 +180,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
 		batch: cfg.Batch, claim: cfg.ClaimIdle, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
-		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{},
+		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
 	if e.log == nil {
@@ -235,9 +253,10 @@ type State struct {
 	Start   time.Time
 	End     time.Time
 	Phase   string // open, closing or closed
+	Epoch   int    // the sale's load into Redis (models.Sale.Loads)
 }
 
-var stateFields = []string{"sale", "sku", "total", "stock", "sold", "per_user", "start", "end", "state"}
+var stateFields = []string{"sale", "sku", "total", "stock", "sold", "per_user", "start", "end", "state", "epoch"}
 
 // parseState reads HMGET stateFields; ok is false when the sale is absent.
 func parseState(vals []any) (State, bool) {
@@ -252,7 +271,7 @@ func parseState(vals []any) (State, bool) {
 	phase, _ := vals[8].(string)
 	return State{
 		SaleID: n(0), SKUID: n(1), Total: int(n(2)), Stock: int(n(3)), Sold: int(n(4)), PerUser: int(n(5)),
-		Start: time.UnixMilli(n(6)), End: time.UnixMilli(n(7)), Phase: phase,
+		Start: time.UnixMilli(n(6)), End: time.UnixMilli(n(7)), Phase: phase, Epoch: int(n(9)),
 	}, true
 }
 
@@ -270,27 +289,61 @@ func (e *Engine) State(ctx context.Context, sku int64) (State, error) {
 	return s, nil
 }
 
-// loadScript puts a sale into Redis unless it is there already. A previous
-// sale of the SKU (closed in the database, since one SKU has one open sale
-// at most) is replaced. KEYS: sale, buyers, orders, failed, stream. ARGV:
-// sale, sku, total, per_user, start, end.
+// loadScript puts a sale into Redis, whole, unless it is there already: the
+// sale's hash, its buyers and its persisted orders, and an empty stream
+// with its consumer group, in one script, so that no buy is decided
+// against half of it. A previous sale of the SKU (closed in the database,
+// since one SKU has one open sale at most) is replaced. KEYS: sale,
+// buyers, orders, failed, stream. ARGV: sale, sku, total, stock, sold,
+// per_user, start, end, epoch, the number of buyers n, then n pairs user,
+// units, then pairs order id, user.
 var loadScript = redis.NewScript(`
 if redis.call('HGET', KEYS[1], 'sale') == ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('HSET', KEYS[1], 'sale', ARGV[1], 'sku', ARGV[2], 'total', ARGV[3], 'stock', ARGV[3], 'sold', 0,
-  'per_user', ARGV[4], 'start', ARGV[5], 'end', ARGV[6], 'state', 'open')
+redis.call('HSET', KEYS[1], 'sale', ARGV[1], 'sku', ARGV[2], 'total', ARGV[3], 'stock', ARGV[4], 'sold', ARGV[5],
+  'per_user', ARGV[6], 'start', ARGV[7], 'end', ARGV[8], 'state', 'open', 'epoch', ARGV[9])
+local n = tonumber(ARGV[10])
+local i = 11
+while i < 11 + 2 * n do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i < #ARGV do
+  redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
 redis.call('XGROUP', 'CREATE', KEYS[5], 'persist', '0', 'MKSTREAM')
 return 1
 `)
 
-// load puts an open sale into Redis, if it is not there yet, and lists it
-// as live. It reports whether it was missing.
+// load puts an open sale into Redis from the database (models.LoadSale),
+// if it is not there yet, and lists it as live. It reports whether it was
+// missing. Returns models.ErrNotFound if the sale is not open.
 func (e *Engine) load(ctx context.Context, s *models.Sale) (bool, error) {
 	k := keysOf(s.SKUID)
-	n, err := loadScript.Run(ctx, e.rdb, k.all(), s.ID, s.SKUID, s.Stock, s.PerUser,
-		s.StartTime.UnixMilli(), s.EndTime.UnixMilli()).Int()
+	loaded, err := e.db.LoadSale(ctx, s.ID, func(ctx context.Context, st *models.SaleState) (bool, error) {
+		sl := st.Sale
+		args := make([]any, 0, 10+2*len(st.Buyers)+2*len(st.Orders))
+		args = append(args, sl.ID, sl.SKUID, sl.Stock, sl.Stock-sl.Sold, sl.Sold, sl.PerUser,
+			sl.StartTime.UnixMilli(), sl.EndTime.UnixMilli(), sl.Loads, len(st.Buyers))
+		for uid, n := range st.Buyers {
+			args = append(args, uid, n)
+		}
+		for oid, uid := range st.Orders {
+			args = append(args, oid, uid)
+		}
+		n, err := loadScript.Run(ctx, e.rdb, k.all(), args...).Int()
+		if err != nil {
+			return false, fmt.Errorf("load sale %d into Redis: %w", sl.ID, err)
+		}
+		if n == 1 && st.Rebuild {
+			e.log.Warn("flash sale: Redis had lost the sale; rebuilt it from the database",
+				"sale", sl.ID, "sku", sl.SKUID, "sold", sl.Sold, "buyers", len(st.Buyers), "epoch", sl.Loads)
+		}
+		return n == 1, nil
+	})
 	if err != nil {
-		return false, fmt.Errorf("load sale %d into Redis: %w", s.ID, err)
+		return false, err
 	}
 	if err := e.rdb.SAdd(ctx, liveKey, s.SKUID).Err(); err != nil {
 		return false, fmt.Errorf("list sale %d as live: %w", s.ID, err)
@@ -298,7 +351,23 @@ func (e *Engine) load(ctx context.Context, s *models.Sale) (bool, error) {
 	e.soldMu.Lock()
 	delete(e.soldOut, s.SKUID)
 	e.soldMu.Unlock()
-	return n == 1, nil
+	return loaded, nil
+}
+
+// ensure loads an open sale into Redis if Redis lacks it (one HGET when it
+// has it), and lists it as live. It reports whether it was missing.
+func (e *Engine) ensure(ctx context.Context, s *models.Sale) (bool, error) {
+	id, err := e.rdb.HGet(ctx, keysOf(s.SKUID).sale, "sale").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, fmt.Errorf("look for sale %d in Redis: %w", s.ID, err)
+	}
+	if id != strconv.FormatInt(s.ID, 10) {
+		return e.load(ctx, s)
+	}
+	if err := e.rdb.SAdd(ctx, liveKey, s.SKUID).Err(); err != nil {
+		return false, fmt.Errorf("list sale %d as live: %w", s.ID, err)
+	}
+	return false, nil
 }
 
 // Open opens a flash sale: the database moves the stock out of the SKU
@@ -344,58 +413,105 @@ const (
 	Failed  Status = "failed"  // could not be persisted; the unit went back on sale
 )
 
-// Result says what became of the user's flash-sale order. Redis is asked
-// before the database, so an order persisted (and its sale closed) in
-// between is still found. Returns models.ErrNotFound for an order id that
-// is not the user's.
+// Outcome is what became of a flash-sale order: its status and, when it
+// failed, why.
+type Outcome struct {
+	Status Status
+	Reason string // for Failed: models.RefusedSoldOut, RefusedLimit, RefusedLost or a generic reason
+}
+
+// Result says what became of the user's flash-sale order (Outcome without
+// the reason).
 func (e *Engine) Result(ctx context.Context, uid int64, orderID string) (Status, error) {
-	// The live sales, and those closed less than closedTTL ago, whose
-	// keys are still there.
+	o, err := e.Outcome(ctx, uid, orderID)
+	return o.Status, err
+}
+
+// Outcome says what became of the user's flash-sale order. Redis is asked
+// before the database, so an order persisted (and its sale closed) in
+// between is still found. An order Redis does not know (it lost it, or it
+// is down) is looked for in the database: written is created, refused is
+// failed with the refusal's reason, and a buy of a sale rebuilt since it
+// was decided is failed, lost (models.LostSeckillOrder). Returns
+// models.ErrNotFound for an order id that is not the user's.
+func (e *Engine) Outcome(ctx context.Context, uid int64, orderID string) (Outcome, error) {
+	found, failed, rerr := e.inRedis(ctx, uid, orderID)
+	if failed != "" {
+		return Outcome{Status: Failed, Reason: publicReason(failed)}, nil
+	}
+	created, refused, err := e.db.SeckillOutcome(ctx, uid, orderID)
+	switch {
+	case err != nil:
+		return Outcome{}, err
+	case created:
+		return Outcome{Status: Created}, nil
+	case refused != "":
+		return Outcome{Status: Failed, Reason: refused}, nil
+	case rerr != nil:
+		return Outcome{}, rerr
+	case found:
+		return Outcome{Status: Queued}, nil
+	}
+	lost, err := e.db.LostSeckillOrder(ctx, uid, orderID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if lost {
+		return Outcome{Status: Failed, Reason: models.RefusedLost}, nil
+	}
+	return Outcome{}, fmt.Errorf("flash-sale order %q of user %d: %w", orderID, uid, models.ErrNotFound)
+}
+
+// inRedis looks for the user's order among the live sales' and those
+// closed less than closedTTL ago, whose keys are still there: found, and
+// why it failed if it did.
+func (e *Engine) inRedis(ctx context.Context, uid int64, orderID string) (found bool, failed string, err error) {
 	var live *redis.StringSliceCmd
 	var closed *redis.StringSliceCmd
-	_, err := e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		live = p.SMembers(ctx, liveKey)
 		closed = p.ZRangeByScore(ctx, closedKey, &redis.ZRangeBy{
 			Min: strconv.FormatInt(e.now().Add(-closedTTL).Unix(), 10), Max: "+inf"})
 		return nil
 	})
 	if err != nil {
-		return "", fmt.Errorf("flash-sale result %s: %w", orderID, err)
+		return false, "", fmt.Errorf("flash-sale result %s: %w", orderID, err)
 	}
 	skus := append(live.Val(), closed.Val()...)
-	found, failed := false, false
-	if len(skus) > 0 {
-		owners := make([]*redis.StringCmd, len(skus))
-		fails := make([]*redis.BoolCmd, len(skus))
-		_, err = e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for i, s := range skus {
-				id, _ := strconv.ParseInt(s, 10, 64)
-				k := keysOf(id)
-				owners[i] = p.HGet(ctx, k.orders, orderID)
-				fails[i] = p.HExists(ctx, k.failed, orderID)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return "", fmt.Errorf("flash-sale result %s: %w", orderID, err)
+	if len(skus) == 0 {
+		return false, "", nil
+	}
+	owners := make([]*redis.StringCmd, len(skus))
+	fails := make([]*redis.StringCmd, len(skus))
+	_, err = e.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, s := range skus {
+			id, _ := strconv.ParseInt(s, 10, 64)
+			k := keysOf(id)
+			owners[i] = p.HGet(ctx, k.orders, orderID)
+			fails[i] = p.HGet(ctx, k.failed, orderID)
 		}
-		for i := range skus {
-			if owners[i].Val() == strconv.FormatInt(uid, 10) {
-				found, failed = true, fails[i].Val()
-			}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return false, "", fmt.Errorf("flash-sale result %s: %w", orderID, err)
+	}
+	for i := range skus {
+		if owners[i].Val() == strconv.FormatInt(uid, 10) {
+			found, failed = true, fails[i].Val()
 		}
 	}
-	if failed {
-		return Failed, nil
-	}
-	ok, err := e.db.SeckillOrderExists(ctx, uid, orderID)
+	return found, failed, nil
+}
+
+// publicReason is what a buyer is told of a failure recorded in Redis:
+// the database's reasons as they are, the others (an operator's details)
+// in general terms.
+func publicReason(why string) string {
 	switch {
-	case err != nil:
-		return "", err
-	case ok:
-		return Created, nil
-	case found:
-		return Queued, nil
+	case why == models.RefusedSoldOut, why == models.RefusedLimit, why == models.RefusedLost:
+		return why
+	case strings.HasPrefix(why, "lost"):
+		return models.RefusedLost
 	}
-	return "", fmt.Errorf("flash-sale order %q of user %d: %w", orderID, uid, models.ErrNotFound)
+	return "could not be written"
 }

@@ -275,18 +275,18 @@ type crashingDB struct {
 	calls  atomic.Int32
 }
 
-func (c *crashingDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (int, int, error) {
+func (c *crashingDB) PersistSeckillOrders(ctx context.Context, batch []models.SeckillOrder) (models.PersistResult, error) {
 	if c.calls.Add(1) > 1 {
 		<-ctx.Done()
-		return 0, 0, ctx.Err()
+		return models.PersistResult{}, ctx.Err()
 	}
 	if c.commit {
-		if _, _, err := c.Sales.PersistSeckillOrders(ctx, batch); err != nil {
-			return 0, 0, err
+		if _, err := c.Sales.PersistSeckillOrders(ctx, batch); err != nil {
+			return models.PersistResult{}, err
 		}
 	}
 	c.kill()
-	return 0, 0, errors.New("killed mid-batch")
+	return models.PersistResult{}, errors.New("killed mid-batch")
 }
 
 // A consumer killed mid-batch, after the commit or before it, and another
