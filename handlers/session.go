@@ -55,11 +55,9 @@ func (h *Handlers) Authenticate(c *gin.Context) {
 }
 
 // loadUser reads a user, again if the database connection was lost (an
-// idle connection that the server ended fails its next statement), for a
-// second at most.
+// idle connection that the server ended fails its next statement), within
+// the request's deadline (models.TxTimeout when it has none).
 func (h *Handlers) loadUser(ctx context.Context, uid int64) (u *models.User, err error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
 	err = models.RetryRead(ctx, func(ctx context.Context) error {
 		u, err = h.Store.Accounts.UserByID(ctx, uid)
 		return err
