@@ -444,3 +444,64 @@ func TestLoginRateLimitDetails(t *testing.T) {
 		}
 	})
 }
+
+// TestNoOpenRedirect: next on /lang/ and /login/ (GET and POST, in the form
+// or the query) never sends a browser to another host, however it hides it.
+func TestNoOpenRedirect(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	testenv.CreateUser(t, db.Store, "buyer1")
+	evil := []string{
+		"//evil.example/", `/\evil.example`, "/\t/evil.example", "/\t\\evil.example", "/\n/evil.example",
+		"/\r\\evil.example", "/\x00/evil.example", "/\x1b/evil.example", "/%09/evil.example",
+		"https://evil.example/", "/\u0085/evil.example",
+	}
+	creds := url.Values{"username": {"buyer1"}, "password": {testenv.Password}}
+	for _, next := range evil {
+		q := url.QueryEscape(next)
+		t.Run(q, func(t *testing.T) {
+			c := shop.NewClient(t)
+			if res := c.Get("/lang/?to=en&next=" + q); res.Header.Get("Location") != "/" {
+				t.Errorf("/lang/: redirect to %q, want /", res.Header.Get("Location"))
+			}
+			form := url.Values{"next": {next}}
+			for k, v := range creds {
+				form[k] = v
+			}
+			c.Get("/login/")
+			if res := c.Do(http.MethodPost, "/login/", form); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("POST /login/ with next in the form: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+			if res := c.Get("/login/?next=" + q); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("GET /login/ logged in: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+			c2 := shop.NewClient(t)
+			c2.Get("/login/")
+			if res := c2.Do(http.MethodPost, "/login/?next="+q, creds); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("POST /login/ with next in the query: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+// TestLoginLinksKeepTheWholePath: a page's login link carries next
+// query-encoded, so a path with its own query comes back whole after login.
+func TestLoginLinksKeepTheWholePath(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	testenv.CreateUser(t, db.Store, "buyer1")
+	c := shop.NewClient(t)
+	page := "/search/?q=a&sort=price"
+	res := c.Get(page)
+	want := `href="/login/?next=` + url.QueryEscape(page) + `"`
+	if !strings.Contains(res.Body, want) {
+		t.Fatalf("no login link %s on %s", want, page)
+	}
+	if res := c.Get("/orders/info/1/?a=1&b=2"); res.Header.Get("Location") != "/login/?next="+url.QueryEscape("/orders/info/1/?a=1&b=2") {
+		t.Errorf("login required: redirect to %q", res.Header.Get("Location"))
+	}
+	res = c.Do(http.MethodPost, "/login/?next="+url.QueryEscape(page), url.Values{"username": {"buyer1"}, "password": {testenv.Password}})
+	if got := res.Header.Get("Location"); got != page {
+		t.Errorf("after login: redirect to %q, want %q", got, page)
+	}
+}

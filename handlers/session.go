@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/templates"
 )
 
 // SessionName is the session cookie's name.
@@ -124,7 +124,7 @@ func (h *Handlers) LoginRequiredJSON(c *gin.Context) {
 // LoginRequiredPage redirects an anonymous request to the login page.
 func (h *Handlers) LoginRequiredPage(c *gin.Context) {
 	if currentUser(c) == nil {
-		c.Redirect(http.StatusFound, "/login/?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Redirect(http.StatusFound, templates.LoginURL(c.Request.URL.RequestURI()))
 		c.Abort()
 		return
 	}
