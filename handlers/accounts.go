@@ -266,10 +266,14 @@ func (h *Handlers) Login(c *gin.Context) {
 	c.Redirect(http.StatusFound, safeNext(f.Next))
 }
 
-// Logout ends the session and goes home.
+// Logout ends the user's sessions, on every process and device, and goes
+// home. If the database cannot record it, the answer is 503 and the
+// session is kept, so that the visitor is not told of a logout that did
+// not happen.
 func (h *Handlers) Logout(c *gin.Context) {
 	if err := h.endSession(c); err != nil {
-		h.fail(c, err)
+		h.Log.Error("log out", "err", err)
+		h.fail(c, &statusError{Status: http.StatusServiceUnavailable})
 		return
 	}
 	c.Redirect(http.StatusFound, "/")

@@ -117,7 +117,7 @@ func New(d Deps) (*Handlers, error) {
 	}
 	return &Handlers{
 		Deps:      d,
-		users:     newTTLCache[int64, *models.User](d.CacheTTL, 100_000),
+		users:     newTTLCache[int64, *models.User](min(d.CacheTTL, userTTL), 100_000),
 		addresses: newTTLCache[addressKey, bool](d.CacheTTL, 100_000),
 		skus:      newTTLCache[int64, *models.SKU](d.CacheTTL, 100_000),
 		logins:    newTTLCache[string, login](d.CacheTTL, 100_000),
@@ -126,6 +126,11 @@ func New(d Deps) (*Handlers, error) {
 		ipsLimit:    newAdmission(d.SeckillLimits.PerIP, 100_000),
 	}, nil
 }
+
+// userTTL caps how long a loaded user is reused (below CacheTTL's 2 s), so
+// that a logout, a password change or a deactivation on another process
+// ends the user's sessions here within a second: at most userTTL later.
+const userTTL = 500 * time.Millisecond
 
 // Context keys set by the middleware in this package.
 const (

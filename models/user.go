@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"gorm.io/gorm"
 )
 
 // Accounts is the users: sign-up, login and their passwords.
@@ -168,4 +170,46 @@ func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error)
 		return nil, fmt.Errorf("user %q: %w", login, translate(err))
 	}
 	return &u, nil
+}
+
+// EndSessions ends every session of the user: the user's session
+// generation moves on, so a session that carries an older one is refused.
+// Returns ErrNotFound if there is no such user.
+func (s *Accounts) EndSessions(ctx context.Context, id int64) error {
+	return s.updateUser(ctx, id, "end sessions", map[string]any{})
+}
+
+// SetPassword replaces the user's password with a hash of password and
+// ends every session of the user. Callers check the password rules.
+// Returns ErrNotFound if there is no such user.
+func (s *Accounts) SetPassword(ctx context.Context, id int64, password string) error {
+	hash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return s.updateUser(ctx, id, "set password", map[string]any{"password": hash})
+}
+
+// SetActive activates or deactivates the user (staff deactivating an
+// account) and ends every session of the user. Returns ErrNotFound if
+// there is no such user.
+func (s *Accounts) SetActive(ctx context.Context, id int64, active bool) error {
+	return s.updateUser(ctx, id, "set active", map[string]any{"is_active": active})
+}
+
+// updateUser writes set to the user and moves the session generation on,
+// in one statement.
+func (s *Accounts) updateUser(ctx context.Context, id int64, what string, set map[string]any) error {
+	set["session_generation"] = gorm.Expr("session_generation + 1")
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		res := tx.Model(&User{}).Where("id = ?", id).Updates(set)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("%s of user %d: %w", what, id, translate(err))
+	}
+	return nil
 }

@@ -267,3 +267,45 @@ func storedHash(t *testing.T, db testenv.DB, uid int64) string {
 	}
 	return u.Password
 }
+
+func TestSessionGenerationMovesOn(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			acc := db.Store.Accounts
+			u := testenv.CreateUser(t, db.Store, "rotator")
+			gen := func() int64 {
+				t.Helper()
+				got, err := acc.UserByID(ctx, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got.SessionGeneration
+			}
+			if g := gen(); g != 0 {
+				t.Fatalf("new user's session generation %d, want 0", g)
+			}
+			if err := acc.EndSessions(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := acc.SetPassword(ctx, u.ID, "brand-new-pw-1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.Authenticate(ctx, "rotator", "brand-new-pw-1"); err != nil {
+				t.Errorf("the new password does not log in: %v", err)
+			}
+			if err := acc.SetActive(ctx, u.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			if g := gen(); g != 3 {
+				t.Errorf("session generation %d after three changes, want 3", g)
+			}
+			if _, err := acc.Authenticate(ctx, "rotator", "brand-new-pw-1"); !errors.Is(err, models.ErrBadCredential) {
+				t.Errorf("a deactivated user logs in: %v", err)
+			}
+			if err := acc.EndSessions(ctx, u.ID+1000); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("EndSessions of no user: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
