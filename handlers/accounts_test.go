@@ -505,3 +505,87 @@ func TestLoginLinksKeepTheWholePath(t *testing.T) {
 		t.Errorf("after login: redirect to %q, want %q", got, page)
 	}
 }
+
+// TestAccountLockout: failed logins count per account from any address,
+// the username and the mobile together; the delay is bounded (the owner
+// always gets a try within 5 minutes) and other accounts are not touched.
+func TestAccountLockout(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			rdb, _ := testenv.Redis(t)
+			shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+				// Only the account's count matters here, as if each guess
+				// came from another address.
+				d.Limits.LoginPerUser = redis_rate.PerHour(1000)
+				d.Limits.LoginPerIP = redis_rate.PerHour(1000)
+			})
+			victim := testenv.CreateUser(t, db.Store, "victim")
+			testenv.CreateUser(t, db.Store, "bystander")
+			for i := range 5 {
+				login := "victim"
+				if i%2 == 1 {
+					login = victim.Mobile
+				}
+				if res := postLogin(shop.NewClient(t), url.Values{"username": {login}, "password": {"guess-" + strconv.Itoa(i)}}); res.Status != http.StatusBadRequest {
+					t.Fatalf("failure %d: status %d, want 400", i+1, res.Status)
+				}
+			}
+			for _, login := range []string{"victim", victim.Mobile} {
+				c := shop.NewClient(t)
+				res := postLogin(c, url.Values{"username": {login}, "password": {testenv.Password}})
+				if res.Status != http.StatusTooManyRequests || loggedIn(c) {
+					t.Errorf("%s after 5 failures on the account: status %d, want 429", login, res.Status)
+				}
+				if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s <= 0 || s > 5*60 {
+					t.Errorf("Retry-After %q, want 1 to 300 seconds", res.Header.Get("Retry-After"))
+				}
+			}
+			if res := postLogin(shop.NewClient(t), url.Values{"username": {"bystander"}, "password": {testenv.Password}}); res.Status != http.StatusFound {
+				t.Errorf("another account: status %d, want 302", res.Status)
+			}
+		})
+	}
+}
+
+// TestAccountLockoutDelayGrowsAndCaps: with the default tiers, the wait a
+// locked account is told grows with more failures, and never passes 5
+// minutes.
+func TestAccountLockoutDelayGrowsAndCaps(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	rdb, _ := testenv.Redis(t)
+	shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+		d.Limits.LoginPerUser = redis_rate.PerHour(1000)
+		d.Limits.LoginPerIP = redis_rate.PerHour(1000)
+	})
+	testenv.CreateUser(t, db.Store, "target")
+	// Each Redis tier, filled as a stream of failures would fill it,
+	// minute by minute, is simulated by consuming the limits directly.
+	lim := redis_rate.NewLimiter(rdb)
+	ctx := context.Background()
+	u, err := db.Store.Accounts.LoginAccount(ctx, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := func() int {
+		t.Helper()
+		res := postLogin(shop.NewClient(t), url.Values{"username": {"target"}, "password": {"guess"}})
+		if res.Status != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 429", res.Status)
+		}
+		s, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		return s
+	}
+	tiers := handlers.Limits{}.LoginPerAccountDefaults()
+	var last int
+	for i, l := range tiers {
+		key := "login:fail:acct:" + strconv.Itoa(i) + ":id:" + strconv.FormatInt(u, 10)
+		if _, err := lim.AllowN(ctx, key, l, l.Burst); err != nil {
+			t.Fatal(err)
+		}
+		got := retry()
+		if got <= last || got > 5*60 {
+			t.Errorf("tier %d full: Retry-After %d s, want more than %d and at most 300", i, got, last)
+		}
+		last = got
+	}
+}

@@ -158,6 +158,21 @@ func (s *Accounts) Authenticate(ctx context.Context, login, password string) (*U
 	return u, nil
 }
 
+// LoginAccount is the id of the user a login (a username or a mobile
+// number) names, or 0 when it names none: what failed logins are counted
+// against, so that the username and the mobile of one account count
+// together.
+func (s *Accounts) LoginAccount(ctx context.Context, login string) (int64, error) {
+	u, err := s.userByLogin(ctx, login)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
 // userByLogin finds a user by username, then by mobile number. The sign-up
 // form refuses all-digit usernames, so the two cannot be confused.
 func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error) {
