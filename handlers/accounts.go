@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
@@ -87,8 +86,8 @@ func (f registerForm) problems() map[string]string {
 		// All digits would be confused with a mobile number at login.
 		out["username"] = "register.err.username_digits"
 	}
-	if n := utf8.RuneCountInString(f.Password); n < 8 || n > 20 {
-		out["password"] = "register.err.password"
+	if bad := models.CheckPassword(f.Password, f.Username, f.Mobile); len(bad) > 0 {
+		out["password"] = passwordKeys[bad[0]]
 	} else if f.Password2 != f.Password {
 		out["password2"] = "register.err.password2"
 	}
@@ -99,6 +98,15 @@ func (f registerForm) problems() map[string]string {
 		out["allow"] = "register.err.allow"
 	}
 	return out
+}
+
+// passwordKeys are the messages of the password rules.
+var passwordKeys = map[models.PasswordProblem]string{
+	models.PasswordTooShort:   "register.err.password_short",
+	models.PasswordTooLong:    "register.err.password_long",
+	models.PasswordTooSimilar: "register.err.password_similar",
+	models.PasswordNumeric:    "register.err.password_numeric",
+	models.PasswordCommon:     "register.err.password_common",
 }
 
 // RegisterPage shows the sign-up form.

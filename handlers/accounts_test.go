@@ -69,9 +69,13 @@ func TestRegister(t *testing.T) {
 		{"username with a quote", with("username", `new"bie`), "username", "请输入5-20个字符的用户名"},
 		{"digits-only username", with("username", "1234567"), "username", "用户名不能为纯数字"},
 		{"username taken", with("username", "existing"), "username", "该用户名已被注册"},
-		{"no password", with("password", "", "password2", ""), "password", "请输入8-20个字符的密码"},
-		{"short password", with("password", "short12", "password2", "short12"), "password", "请输入8-20个字符的密码"},
-		{"long password", with("password", strings.Repeat("p", 21), "password2", strings.Repeat("p", 21)), "password", "请输入8-20个字符的密码"},
+		{"no password", with("password", "", "password2", ""), "password", "密码至少需要8个字符"},
+		{"short password", with("password", "short12", "password2", "short12"), "password", "密码至少需要8个字符"},
+		{"long password", with("password", strings.Repeat("p7", 65), "password2", strings.Repeat("p7", 65)), "password", "密码不能超过128个字符"},
+		{"all digits", with("password", "48151623420", "password2", "48151623420"), "password", "密码不能为纯数字"},
+		{"common password", with("password", "Password1", "password2", "Password1"), "password", "该密码太常见"},
+		{"like the username", with("password", "newbie12", "password2", "newbie12"), "password", "密码与用户名或手机号太相似"},
+		{"like the mobile", with("password", "136000000x", "password2", "136000000x"), "password", "密码与用户名或手机号太相似"},
 		{"passwords differ", with("password2", "secret-pw-2"), "password2", "两次输入的密码不一致"},
 		{"mobile too short", with("mobile", "1360000000"), "mobile", "请输入正确的手机号码"},
 		{"mobile with a bad prefix", with("mobile", "12600000000"), "mobile", "请输入正确的手机号码"},
@@ -109,6 +113,15 @@ func TestRegister(t *testing.T) {
 					}
 				})
 			}
+
+			t.Run("a long password is fine", func(t *testing.T) {
+				pw := strings.Repeat("Zq9-", 32) // 128 characters
+				c := shop.NewClient(t)
+				c.Register(t, "longpw1", pw, "13600000077")
+				if _, err := db.Store.Accounts.Authenticate(context.Background(), "longpw1", pw); err != nil {
+					t.Errorf("a 128-character password does not log in: %v", err)
+				}
+			})
 
 			t.Run("success logs in", func(t *testing.T) {
 				c := shop.NewClient(t)
