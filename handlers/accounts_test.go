@@ -531,6 +531,9 @@ func TestAccountLockout(t *testing.T) {
 				// came from another address.
 				d.Limits.LoginPerUser = redis_rate.PerHour(1000)
 				d.Limits.LoginPerIP = redis_rate.PerHour(1000)
+				// One failure back every 5 minutes, so a slow run does not
+				// refill it meanwhile.
+				d.Limits.LoginPerAccount = []redis_rate.Limit{{Rate: 1, Burst: 5, Period: 5 * time.Minute}}
 			})
 			victim := testenv.CreateUser(t, db.Store, "victim")
 			testenv.CreateUser(t, db.Store, "bystander")
