@@ -140,6 +140,10 @@ func TestRegister(t *testing.T) {
 				if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
 					t.Errorf("the same username again: status %d, want 400 with the taken message", res.Status)
 				}
+				res = again.Do(http.MethodPost, "/register/", with("username", "NewBie", "mobile", "13600000002"))
+				if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
+					t.Errorf("the username in another case: status %d, want 400 with the taken message", res.Status)
+				}
 				if _, err := db.Store.Accounts.Authenticate(context.Background(), "13600000000", "secret-pw-1"); err != nil {
 					t.Errorf("the new account does not log in by mobile: %v", err)
 				}
@@ -546,7 +550,7 @@ func TestAccountLockout(t *testing.T) {
 					t.Fatalf("failure %d: status %d, want 400", i+1, res.Status)
 				}
 			}
-			for _, login := range []string{"victim", victim.Mobile} {
+			for _, login := range []string{"victim", "VICTIM", victim.Mobile} {
 				c := shop.NewClient(t)
 				res := postLogin(c, url.Values{"username": {login}, "password": {testenv.Password}})
 				if res.Status != http.StatusTooManyRequests || loggedIn(c) {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"gorm.io/gorm"
+
+	"github.com/meiduo/shop/migrations"
 )
 
 // Accounts is the users: sign-up, login and their passwords.
@@ -78,9 +80,25 @@ func (s *Accounts) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, nil
 }
 
-// UsernameTaken reports whether a user already has this username.
+// UsernameTaken reports whether a user already has this username, in any
+// case.
 func (s *Accounts) UsernameTaken(ctx context.Context, username string) (bool, error) {
-	return s.userExists(ctx, "username", username)
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&User{}).Where(s.usernameIs(), username).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up username %q: %w", username, err)
+	}
+	return n > 0, nil
+}
+
+// usernameIs compares the username without regard to case, the way the
+// unique index does (migration 00008): LOWER(username), indexed, on
+// PostgreSQL and SQLite; the column's case-insensitive collation on
+// MySQL/MariaDB.
+func (s *Accounts) usernameIs() string {
+	if s.dialect == migrations.MySQL {
+		return "username = ?"
+	}
+	return "LOWER(username) = LOWER(?)"
 }
 
 // MobileTaken reports whether a user already has this mobile number.
@@ -173,11 +191,12 @@ func (s *Accounts) LoginAccount(ctx context.Context, login string) (int64, error
 	return u.ID, nil
 }
 
-// userByLogin finds a user by username, then by mobile number. The sign-up
+// userByLogin finds a user by username (in any case), then by mobile
+// number. The sign-up
 // form refuses all-digit usernames, so the two cannot be confused.
 func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Where("username = ?", login).First(&u).Error
+	err := s.db.WithContext(ctx).Where(s.usernameIs(), login).First(&u).Error
 	if errors.Is(translate(err), ErrNotFound) {
 		err = s.db.WithContext(ctx).Where("mobile = ?", login).First(&u).Error
 	}
