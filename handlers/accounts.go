@@ -121,7 +121,8 @@ func (h *Handlers) RegisterPage(c *gin.Context) {
 // Register creates an account from the sign-up form, logs it in, merges
 // the cookie cart and goes to the home page. A form with problems is shown
 // again (400) with a message per field and the values kept, except the
-// passwords. Sign-ups per client IP are limited (429).
+// passwords. Well-formed sign-ups per client IP are limited (429), counted
+// before the username and mobile are looked up.
 func (h *Handlers) Register(c *gin.Context) {
 	if currentUser(c) != nil {
 		c.Redirect(http.StatusFound, "/")
@@ -136,16 +137,12 @@ func (h *Handlers) Register(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	problems := f.problems()
-	if len(problems) == 0 {
-		if err := h.markTaken(ctx, f, problems); err != nil {
-			h.fail(c, err)
-			return
-		}
-	}
 	if len(problems) > 0 {
 		h.renderRegister(c, http.StatusBadRequest, f, problems, "register.err.form")
 		return
 	}
+	// The limit comes before the uniqueness checks, so that the form cannot
+	// tell which names and numbers exist faster than it lets anyone sign up.
 	res, err := h.Limiter.Allow(ctx, "register:ip:"+c.ClientIP(), h.Limits.RegisterPerIP)
 	if err != nil {
 		h.Log.Error("sign-up rate limit", "err", err)
@@ -155,6 +152,14 @@ func (h *Handlers) Register(c *gin.Context) {
 	if res.Allowed == 0 {
 		setRetryAfter(c, res.RetryAfter)
 		h.renderRegister(c, http.StatusTooManyRequests, f, nil, "register.err.limited")
+		return
+	}
+	if err := h.markTaken(ctx, f, problems); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(problems) > 0 {
+		h.renderRegister(c, http.StatusBadRequest, f, problems, "register.err.form")
 		return
 	}
 	u, err := h.Store.Accounts.CreateUser(ctx, models.NewUser{Username: f.Username, Password: f.Password, Mobile: f.Mobile})

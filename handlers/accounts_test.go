@@ -609,3 +609,35 @@ func TestAccountLockoutDelayGrowsAndCaps(t *testing.T) {
 		last = got
 	}
 }
+
+// TestRegisterLimitBeforeUniqueness: the sign-up limit is counted before the
+// username and mobile are looked up, so the form cannot be used to find
+// existing accounts faster than the limit.
+func TestRegisterLimitBeforeUniqueness(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			rdb, _ := testenv.Redis(t)
+			shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+				d.Limits.RegisterPerIP = redis_rate.PerHour(2)
+			})
+			known := testenv.CreateUser(t, db.Store, "known1")
+			probe := func(name, mobile string) testenv.Response {
+				c := shop.NewClient(t)
+				c.Get("/register/")
+				return c.Do(http.MethodPost, "/register/", url.Values{"username": {name}, "password": {"secret-pw-1"},
+					"password2": {"secret-pw-1"}, "mobile": {mobile}, "allow": {"on"}})
+			}
+			for i := range 2 {
+				if res := probe("known1", "1360000001"+strconv.Itoa(i)); res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
+					t.Fatalf("probe %d: status %d, want 400 with the taken message", i+1, res.Status)
+				}
+			}
+			for _, p := range [][2]string{{"known1", "13600000019"}, {"other99", known.Mobile}} {
+				res := probe(p[0], p[1])
+				if res.Status != http.StatusTooManyRequests || strings.Contains(res.Body, "已被注册") {
+					t.Errorf("probe %v past the limit: status %d, want 429 without saying what is taken", p, res.Status)
+				}
+			}
+		})
+	}
+}
