@@ -39,12 +39,16 @@ type NewUser struct {
 }
 
 // CreateUser adds an active user with the password hashed. Callers check
-// the formats; CreateUser only refuses an empty username or password with
+// the formats; CreateUser only refuses an empty username or password, and
+// a username with control characters or nothing visible (CheckText), with
 // ErrInvalid. Returns ErrDuplicate if the username or the mobile is taken,
 // also when two sign-ups race for the same one (the unique index decides).
 func (s *Accounts) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if nu.Username == "" || nu.Password == "" {
 		return nil, fmt.Errorf("create user: %w: username and password are required", ErrInvalid)
+	}
+	if p := CheckText(nu.Username, false); p != "" {
+		return nil, fmt.Errorf("create user: %w: the username %s", ErrInvalid, p.Text())
 	}
 	hash, err := s.HashPassword(ctx, nu.Password)
 	if err != nil {

@@ -99,6 +99,7 @@ var adminMessages = map[string][2]string{
 	"admin.flash.too_low":         {"库存不足：最多只能减少 %d", "Not enough stock: at most %d can be removed"},
 	"admin.flash.bad_delta":       {"变动数量应为非 0 整数", "The change must be a whole number other than 0"},
 	"admin.flash.bad_note":        {"请填写调整原因（不超过 200 字）", "Give a reason (at most 200 characters)"},
+	"admin.flash.bad_note_text":   {"调整原因不能包含控制字符或文字方向控制符，也不能只有不可见字符", "The reason must not contain control characters or text-direction controls, nor only invisible characters"},
 	"admin.flash.status":          {"订单当前状态不允许此操作", "The order's status does not allow this"},
 	"admin.flash.image_saved":     {"图片已上传", "Image uploaded"},
 	"admin.flash.image_missing":   {"请选择要上传的图片", "Choose an image to upload"},
