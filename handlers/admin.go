@@ -323,7 +323,7 @@ func parseSKUForm(c *gin.Context, l templates.Lang, creating bool) (templates.SK
 		errs["price"] = templates.T(l, "admin.err.price")
 	}
 	in.Price = price
-	if f.Image != "" && (len(f.Image) > models.MaxImageLen || !(strings.HasPrefix(f.Image, "/") && !strings.HasPrefix(f.Image, "//") || strings.HasPrefix(f.Image, "https://"))) {
+	if f.Image != "" && !models.LocalImage(f.Image) {
 		errs["image"] = templates.T(l, "admin.err.image")
 	}
 	if in.LowStockThreshold, err = strconv.Atoi(f.Threshold); err != nil || in.LowStockThreshold < 0 || in.LowStockThreshold > models.MaxStock {
@@ -437,6 +437,11 @@ func (h *Handlers) AdminAdjustStock(c *gin.Context) {
 	var se *models.StockError
 	if errors.As(err, &se) {
 		h.back(c, to, "admin.flash.too_low", true, se.Left)
+		return
+	}
+	var ce *models.StockCapError
+	if errors.As(err, &ce) {
+		h.back(c, to, "admin.flash.too_high", true, ce.Room)
 		return
 	}
 	if err != nil {
