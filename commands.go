@@ -82,8 +82,8 @@ func createSuperuser(ctx context.Context, cfg config, args []string, _ *slog.Log
 	if *username == "" || *password == "" {
 		return errors.New("usage: shop createsuperuser --username U --password P [--email E] [--mobile M]")
 	}
-	if n := len(*password); n < 8 || n > 128 {
-		return errors.New("createsuperuser: the password must be 8 to 128 characters")
+	if bad := models.CheckPassword(*password, *username, *email, *mobile); len(bad) > 0 {
+		return fmt.Errorf("createsuperuser: the password breaks these rules: %s", models.PasswordRulesText(bad))
 	}
 	st, _, err := openMigrated(ctx, cfg, 2)
 	if err != nil {

@@ -267,7 +267,12 @@ func TestManagementCommands(t *testing.T) {
 		{"second loaddemo", []string{"loaddemo"}, "nothing loaded", false},
 		{"createsuperuser", []string{"createsuperuser", "--username", "boss1", "--password", "a-long-password"}, `Superuser "boss1" created`, false},
 		{"same name again", []string{"createsuperuser", "--username", "boss1", "--password", "a-long-password"}, "is taken", true},
-		{"short password", []string{"createsuperuser", "--username", "boss2", "--password", "short"}, "8 to 128", true},
+		{"short password", []string{"createsuperuser", "--username", "boss2", "--password", "short"}, "at least 8 characters", true},
+		{"common password", []string{"createsuperuser", "--username", "boss2", "--password", "password123"}, "not a common password", true},
+		{"like the username", []string{"createsuperuser", "--username", "bossman2", "--password", "bossman22"}, "not too like the username", true},
+		{"digits only", []string{"createsuperuser", "--username", "boss2", "--password", "9081726354"}, "not digits only", true},
+		{"invisible username", []string{"createsuperuser", "--username", "\u3164\u200B", "--password", "a-long-password"}, "has nothing visible", true},
+		{"username with a bidi override", []string{"createsuperuser", "--username", "boss\u202E2", "--password", "a-long-password"}, "text-direction controls", true},
 		{"no username", []string{"createsuperuser", "--password", "a-long-password"}, "usage", true},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
@@ -25,6 +24,12 @@ type Limits struct {
 	LoginPerUser  redis_rate.Limit // failed logins per (login name, client IP); default 5 per 15 minutes
 	LoginPerIP    redis_rate.Limit // failed logins per client IP; default 20 per 15 minutes
 	RegisterPerIP redis_rate.Limit // sign-ups per client IP; default 20 per hour
+	// LoginPerAccount are limits on failed logins per account, from any
+	// address, its username and mobile counted together: every one must
+	// have room. The default lets 5 failures through, then one every 12 s,
+	// after 10 one a minute, after 20 one every 5 minutes: the delay grows
+	// and caps at 5 minutes, so the owner always gets a try.
+	LoginPerAccount []redis_rate.Limit
 }
 
 func (l Limits) withDefaults() Limits {
@@ -37,7 +42,19 @@ func (l Limits) withDefaults() Limits {
 	if l.RegisterPerIP.IsZero() {
 		l.RegisterPerIP = redis_rate.PerHour(20)
 	}
+	if len(l.LoginPerAccount) == 0 {
+		l.LoginPerAccount = l.LoginPerAccountDefaults()
+	}
 	return l
+}
+
+// LoginPerAccountDefaults are the default LoginPerAccount tiers.
+func (Limits) LoginPerAccountDefaults() []redis_rate.Limit {
+	return []redis_rate.Limit{
+		{Rate: 5, Burst: 5, Period: time.Minute},
+		{Rate: 1, Burst: 10, Period: time.Minute},
+		{Rate: 1, Burst: 20, Period: 5 * time.Minute},
+	}
 }
 
 // Input formats, as in the Django shop.
@@ -69,8 +86,8 @@ func (f registerForm) problems() map[string]string {
 		// All digits would be confused with a mobile number at login.
 		out["username"] = "register.err.username_digits"
 	}
-	if n := utf8.RuneCountInString(f.Password); n < 8 || n > 20 {
-		out["password"] = "register.err.password"
+	if bad := models.CheckPassword(f.Password, f.Username, f.Mobile); len(bad) > 0 {
+		out["password"] = passwordKeys[bad[0]]
 	} else if f.Password2 != f.Password {
 		out["password2"] = "register.err.password2"
 	}
@@ -81,6 +98,15 @@ func (f registerForm) problems() map[string]string {
 		out["allow"] = "register.err.allow"
 	}
 	return out
+}
+
+// passwordKeys are the messages of the password rules.
+var passwordKeys = map[models.PasswordProblem]string{
+	models.PasswordTooShort:   "register.err.password_short",
+	models.PasswordTooLong:    "register.err.password_long",
+	models.PasswordTooSimilar: "register.err.password_similar",
+	models.PasswordNumeric:    "register.err.password_numeric",
+	models.PasswordCommon:     "register.err.password_common",
 }
 
 // RegisterPage shows the sign-up form.
@@ -95,7 +121,8 @@ func (h *Handlers) RegisterPage(c *gin.Context) {
 // Register creates an account from the sign-up form, logs it in, merges
 // the cookie cart and goes to the home page. A form with problems is shown
 // again (400) with a message per field and the values kept, except the
-// passwords. Sign-ups per client IP are limited (429).
+// passwords. Well-formed sign-ups per client IP are limited (429), counted
+// before the username and mobile are looked up.
 func (h *Handlers) Register(c *gin.Context) {
 	if currentUser(c) != nil {
 		c.Redirect(http.StatusFound, "/")
@@ -110,16 +137,12 @@ func (h *Handlers) Register(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	problems := f.problems()
-	if len(problems) == 0 {
-		if err := h.markTaken(ctx, f, problems); err != nil {
-			h.fail(c, err)
-			return
-		}
-	}
 	if len(problems) > 0 {
 		h.renderRegister(c, http.StatusBadRequest, f, problems, "register.err.form")
 		return
 	}
+	// The limit comes before the uniqueness checks, so that the form cannot
+	// tell which names and numbers exist faster than it lets anyone sign up.
 	res, err := h.Limiter.Allow(ctx, "register:ip:"+c.ClientIP(), h.Limits.RegisterPerIP)
 	if err != nil {
 		h.Log.Error("sign-up rate limit", "err", err)
@@ -129,6 +152,14 @@ func (h *Handlers) Register(c *gin.Context) {
 	if res.Allowed == 0 {
 		setRetryAfter(c, res.RetryAfter)
 		h.renderRegister(c, http.StatusTooManyRequests, f, nil, "register.err.limited")
+		return
+	}
+	if err := h.markTaken(ctx, f, problems); err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(problems) > 0 {
+		h.renderRegister(c, http.StatusBadRequest, f, problems, "register.err.form")
 		return
 	}
 	u, err := h.Store.Accounts.CreateUser(ctx, models.NewUser{Username: f.Username, Password: f.Password, Mobile: f.Mobile})
@@ -208,8 +239,9 @@ func (h *Handlers) LoginPage(c *gin.Context) {
 // Login checks the login form, opens a new session (two weeks with
 // "remembered", else until the browser closes), merges the cookie cart and
 // goes to next, which must be a local path. Any failure shows one generic
-// message (400). Failed attempts are counted per (login, client IP) and
-// per client IP; over the limit the password is not even checked (429).
+// message (400). Failed attempts are counted per (login, client IP), per
+// client IP and per account (Limits); over a limit the password is not
+// even checked (429).
 // Without Redis to count them, logins are refused (503).
 func (h *Handlers) Login(c *gin.Context) {
 	f := loginForm{
@@ -231,7 +263,13 @@ func (h *Handlers) Login(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	limits := h.loginLimits(f.Username, c.ClientIP())
+	account, err := h.Store.Accounts.LoginAccount(ctx, f.Username)
+	if err != nil {
+		h.Log.Error("look up a login", "err", err)
+		h.renderLogin(c, http.StatusServiceUnavailable, f, templates.T(l, "login.err.unavailable"))
+		return
+	}
+	limits := h.loginLimits(f.Username, account, c.ClientIP())
 	wait, err := h.loginWait(ctx, limits)
 	if err != nil {
 		h.Log.Error("login rate limit", "err", err)
@@ -253,10 +291,15 @@ func (h *Handlers) Login(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	// Only the per-login count restarts: a client must not clear its
-	// per-IP count by logging into an account of its own.
-	if err := h.Limiter.Reset(ctx, limits[0].key); err != nil {
-		h.Log.Warn("reset failed logins", "key", limits[0].key, "err", err)
+	// The per-login and per-account counts restart: the password was
+	// right. The per-IP count does not: a client must not clear it by
+	// logging into an account of its own.
+	for _, lim := range limits {
+		if lim.resetOnSuccess {
+			if err := h.Limiter.Reset(ctx, lim.key); err != nil {
+				h.Log.Warn("reset failed logins", "key", lim.key, "err", err)
+			}
+		}
 	}
 	if err := h.startSession(c, u, f.Remembered); err != nil {
 		h.fail(c, err)
@@ -266,10 +309,14 @@ func (h *Handlers) Login(c *gin.Context) {
 	c.Redirect(http.StatusFound, safeNext(f.Next))
 }
 
-// Logout ends the session and goes home.
+// Logout ends the user's sessions, on every process and device, and goes
+// home. If the database cannot record it, the answer is 503 and the
+// session is kept, so that the visitor is not told of a logout that did
+// not happen.
 func (h *Handlers) Logout(c *gin.Context) {
 	if err := h.endSession(c); err != nil {
-		h.fail(c, err)
+		h.Log.Error("log out", "err", err)
+		h.fail(c, &statusError{Status: http.StatusServiceUnavailable})
 		return
 	}
 	c.Redirect(http.StatusFound, "/")
@@ -284,22 +331,34 @@ func (h *Handlers) renderLogin(c *gin.Context, status int, f loginForm, msg stri
 
 // loginLimit is one count of failed logins.
 type loginLimit struct {
-	key   string
-	limit redis_rate.Limit
+	key            string
+	limit          redis_rate.Limit
+	resetOnSuccess bool
 }
 
 // loginLimits are the counts a login attempt is checked against: per
-// (login, client IP) first, then per client IP.
-func (h *Handlers) loginLimits(login, ip string) [2]loginLimit {
-	return [2]loginLimit{
-		{"login:fail:user:" + strings.ToLower(login) + ":" + ip, h.Limits.LoginPerUser},
-		{"login:fail:ip:" + ip, h.Limits.LoginPerIP},
+// (login, client IP), per client IP, and per account (the user id, so that
+// the username and the mobile count together; an unknown login is counted
+// under its name).
+func (h *Handlers) loginLimits(login string, account int64, ip string) []loginLimit {
+	login = strings.ToLower(login)
+	out := []loginLimit{
+		{"login:fail:user:" + login + ":" + ip, h.Limits.LoginPerUser, true},
+		{"login:fail:ip:" + ip, h.Limits.LoginPerIP, false},
 	}
+	acct := "name:" + login
+	if account != 0 {
+		acct = "id:" + strconv.FormatInt(account, 10)
+	}
+	for i, lim := range h.Limits.LoginPerAccount {
+		out = append(out, loginLimit{"login:fail:acct:" + strconv.Itoa(i) + ":" + acct, lim, true})
+	}
+	return out
 }
 
 // loginWait says how long the client must wait before it may try again; 0
 // means now.
-func (h *Handlers) loginWait(ctx context.Context, limits [2]loginLimit) (time.Duration, error) {
+func (h *Handlers) loginWait(ctx context.Context, limits []loginLimit) (time.Duration, error) {
 	var wait time.Duration
 	for _, l := range limits {
 		// A cost of 0 only looks: is there room for one more failure?
@@ -313,7 +372,7 @@ func (h *Handlers) loginWait(ctx context.Context, limits [2]loginLimit) (time.Du
 }
 
 // countLoginFailure counts one failed login in every limit.
-func (h *Handlers) countLoginFailure(ctx context.Context, limits [2]loginLimit) {
+func (h *Handlers) countLoginFailure(ctx context.Context, limits []loginLimit) {
 	for _, l := range limits {
 		if _, err := h.Limiter.Allow(ctx, l.key, l.limit); err != nil {
 			h.Log.Warn("count a failed login", "key", l.key, "err", err)

@@ -69,9 +69,13 @@ func TestRegister(t *testing.T) {
 		{"username with a quote", with("username", `new"bie`), "username", "请输入5-20个字符的用户名"},
 		{"digits-only username", with("username", "1234567"), "username", "用户名不能为纯数字"},
 		{"username taken", with("username", "existing"), "username", "该用户名已被注册"},
-		{"no password", with("password", "", "password2", ""), "password", "请输入8-20个字符的密码"},
-		{"short password", with("password", "short12", "password2", "short12"), "password", "请输入8-20个字符的密码"},
-		{"long password", with("password", strings.Repeat("p", 21), "password2", strings.Repeat("p", 21)), "password", "请输入8-20个字符的密码"},
+		{"no password", with("password", "", "password2", ""), "password", "密码至少需要8个字符"},
+		{"short password", with("password", "short12", "password2", "short12"), "password", "密码至少需要8个字符"},
+		{"long password", with("password", strings.Repeat("p7", 65), "password2", strings.Repeat("p7", 65)), "password", "密码不能超过128个字符"},
+		{"all digits", with("password", "48151623420", "password2", "48151623420"), "password", "密码不能为纯数字"},
+		{"common password", with("password", "Password1", "password2", "Password1"), "password", "该密码太常见"},
+		{"like the username", with("password", "newbie12", "password2", "newbie12"), "password", "密码与用户名或手机号太相似"},
+		{"like the mobile", with("password", "136000000x", "password2", "136000000x"), "password", "密码与用户名或手机号太相似"},
 		{"passwords differ", with("password2", "secret-pw-2"), "password2", "两次输入的密码不一致"},
 		{"mobile too short", with("mobile", "1360000000"), "mobile", "请输入正确的手机号码"},
 		{"mobile with a bad prefix", with("mobile", "12600000000"), "mobile", "请输入正确的手机号码"},
@@ -110,6 +114,15 @@ func TestRegister(t *testing.T) {
 				})
 			}
 
+			t.Run("a long password is fine", func(t *testing.T) {
+				pw := strings.Repeat("Zq9-", 32) // 128 characters
+				c := shop.NewClient(t)
+				c.Register(t, "longpw1", pw, "13600000077")
+				if _, err := db.Store.Accounts.Authenticate(context.Background(), "longpw1", pw); err != nil {
+					t.Errorf("a 128-character password does not log in: %v", err)
+				}
+			})
+
 			t.Run("success logs in", func(t *testing.T) {
 				c := shop.NewClient(t)
 				c.Register(t, "newbie", "secret-pw-1", "13600000000")
@@ -126,6 +139,10 @@ func TestRegister(t *testing.T) {
 				res := again.Do(http.MethodPost, "/register/", with("mobile", "13600000001"))
 				if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
 					t.Errorf("the same username again: status %d, want 400 with the taken message", res.Status)
+				}
+				res = again.Do(http.MethodPost, "/register/", with("username", "NewBie", "mobile", "13600000002"))
+				if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
+					t.Errorf("the username in another case: status %d, want 400 with the taken message", res.Status)
 				}
 				if _, err := db.Store.Accounts.Authenticate(context.Background(), "13600000000", "secret-pw-1"); err != nil {
 					t.Errorf("the new account does not log in by mobile: %v", err)
@@ -443,4 +460,184 @@ func TestLoginRateLimitDetails(t *testing.T) {
 			t.Errorf("status %d, want 503 and not logged in", res.Status)
 		}
 	})
+}
+
+// TestNoOpenRedirect: next on /lang/ and /login/ (GET and POST, in the form
+// or the query) never sends a browser to another host, however it hides it.
+func TestNoOpenRedirect(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	testenv.CreateUser(t, db.Store, "buyer1")
+	evil := []string{
+		"//evil.example/", `/\evil.example`, "/\t/evil.example", "/\t\\evil.example", "/\n/evil.example",
+		"/\r\\evil.example", "/\x00/evil.example", "/\x1b/evil.example", "/%09/evil.example",
+		"https://evil.example/", "/\u0085/evil.example",
+	}
+	creds := url.Values{"username": {"buyer1"}, "password": {testenv.Password}}
+	for _, next := range evil {
+		q := url.QueryEscape(next)
+		t.Run(q, func(t *testing.T) {
+			c := shop.NewClient(t)
+			if res := c.Get("/lang/?to=en&next=" + q); res.Header.Get("Location") != "/" {
+				t.Errorf("/lang/: redirect to %q, want /", res.Header.Get("Location"))
+			}
+			form := url.Values{"next": {next}}
+			for k, v := range creds {
+				form[k] = v
+			}
+			c.Get("/login/")
+			if res := c.Do(http.MethodPost, "/login/", form); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("POST /login/ with next in the form: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+			if res := c.Get("/login/?next=" + q); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("GET /login/ logged in: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+			c2 := shop.NewClient(t)
+			c2.Get("/login/")
+			if res := c2.Do(http.MethodPost, "/login/?next="+q, creds); res.Status != http.StatusFound || res.Header.Get("Location") != "/" {
+				t.Errorf("POST /login/ with next in the query: %d to %q, want 302 to /", res.Status, res.Header.Get("Location"))
+			}
+		})
+	}
+}
+
+// TestLoginLinksKeepTheWholePath: a page's login link carries next
+// query-encoded, so a path with its own query comes back whole after login.
+func TestLoginLinksKeepTheWholePath(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	testenv.CreateUser(t, db.Store, "buyer1")
+	c := shop.NewClient(t)
+	page := "/search/?q=a&sort=price"
+	res := c.Get(page)
+	want := `href="/login/?next=` + url.QueryEscape(page) + `"`
+	if !strings.Contains(res.Body, want) {
+		t.Fatalf("no login link %s on %s", want, page)
+	}
+	if res := c.Get("/orders/info/1/?a=1&b=2"); res.Header.Get("Location") != "/login/?next="+url.QueryEscape("/orders/info/1/?a=1&b=2") {
+		t.Errorf("login required: redirect to %q", res.Header.Get("Location"))
+	}
+	res = c.Do(http.MethodPost, "/login/?next="+url.QueryEscape(page), url.Values{"username": {"buyer1"}, "password": {testenv.Password}})
+	if got := res.Header.Get("Location"); got != page {
+		t.Errorf("after login: redirect to %q, want %q", got, page)
+	}
+}
+
+// TestAccountLockout: failed logins count per account from any address,
+// the username and the mobile together; the delay is bounded (the owner
+// always gets a try within 5 minutes) and other accounts are not touched.
+func TestAccountLockout(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			rdb, _ := testenv.Redis(t)
+			shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+				// Only the account's count matters here, as if each guess
+				// came from another address.
+				d.Limits.LoginPerUser = redis_rate.PerHour(1000)
+				d.Limits.LoginPerIP = redis_rate.PerHour(1000)
+				// One failure back every 5 minutes, so a slow run does not
+				// refill it meanwhile.
+				d.Limits.LoginPerAccount = []redis_rate.Limit{{Rate: 1, Burst: 5, Period: 5 * time.Minute}}
+			})
+			victim := testenv.CreateUser(t, db.Store, "victim")
+			testenv.CreateUser(t, db.Store, "bystander")
+			for i := range 5 {
+				login := "victim"
+				if i%2 == 1 {
+					login = victim.Mobile
+				}
+				if res := postLogin(shop.NewClient(t), url.Values{"username": {login}, "password": {"guess-" + strconv.Itoa(i)}}); res.Status != http.StatusBadRequest {
+					t.Fatalf("failure %d: status %d, want 400", i+1, res.Status)
+				}
+			}
+			for _, login := range []string{"victim", "VICTIM", victim.Mobile} {
+				c := shop.NewClient(t)
+				res := postLogin(c, url.Values{"username": {login}, "password": {testenv.Password}})
+				if res.Status != http.StatusTooManyRequests || loggedIn(c) {
+					t.Errorf("%s after 5 failures on the account: status %d, want 429", login, res.Status)
+				}
+				if s, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || s <= 0 || s > 5*60 {
+					t.Errorf("Retry-After %q, want 1 to 300 seconds", res.Header.Get("Retry-After"))
+				}
+			}
+			if res := postLogin(shop.NewClient(t), url.Values{"username": {"bystander"}, "password": {testenv.Password}}); res.Status != http.StatusFound {
+				t.Errorf("another account: status %d, want 302", res.Status)
+			}
+		})
+	}
+}
+
+// TestAccountLockoutDelayGrowsAndCaps: with the default tiers, the wait a
+// locked account is told grows with more failures, and never passes 5
+// minutes.
+func TestAccountLockoutDelayGrowsAndCaps(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	rdb, _ := testenv.Redis(t)
+	shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+		d.Limits.LoginPerUser = redis_rate.PerHour(1000)
+		d.Limits.LoginPerIP = redis_rate.PerHour(1000)
+	})
+	testenv.CreateUser(t, db.Store, "target")
+	// Each Redis tier, filled as a stream of failures would fill it,
+	// minute by minute, is simulated by consuming the limits directly.
+	lim := redis_rate.NewLimiter(rdb)
+	ctx := context.Background()
+	u, err := db.Store.Accounts.LoginAccount(ctx, "target")
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := func() int {
+		t.Helper()
+		res := postLogin(shop.NewClient(t), url.Values{"username": {"target"}, "password": {"guess"}})
+		if res.Status != http.StatusTooManyRequests {
+			t.Fatalf("status %d, want 429", res.Status)
+		}
+		s, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+		return s
+	}
+	tiers := handlers.Limits{}.LoginPerAccountDefaults()
+	var last int
+	for i, l := range tiers {
+		key := "login:fail:acct:" + strconv.Itoa(i) + ":id:" + strconv.FormatInt(u, 10)
+		if _, err := lim.AllowN(ctx, key, l, l.Burst); err != nil {
+			t.Fatal(err)
+		}
+		got := retry()
+		if got <= last || got > 5*60 {
+			t.Errorf("tier %d full: Retry-After %d s, want more than %d and at most 300", i, got, last)
+		}
+		last = got
+	}
+}
+
+// TestRegisterLimitBeforeUniqueness: the sign-up limit is counted before the
+// username and mobile are looked up, so the form cannot be used to find
+// existing accounts faster than the limit.
+func TestRegisterLimitBeforeUniqueness(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			rdb, _ := testenv.Redis(t)
+			shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+				d.Limits.RegisterPerIP = redis_rate.PerHour(2)
+			})
+			known := testenv.CreateUser(t, db.Store, "known1")
+			probe := func(name, mobile string) testenv.Response {
+				c := shop.NewClient(t)
+				c.Get("/register/")
+				return c.Do(http.MethodPost, "/register/", url.Values{"username": {name}, "password": {"secret-pw-1"},
+					"password2": {"secret-pw-1"}, "mobile": {mobile}, "allow": {"on"}})
+			}
+			for i := range 2 {
+				if res := probe("known1", "1360000001"+strconv.Itoa(i)); res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "该用户名已被注册") {
+					t.Fatalf("probe %d: status %d, want 400 with the taken message", i+1, res.Status)
+				}
+			}
+			for _, p := range [][2]string{{"known1", "13600000019"}, {"other99", known.Mobile}} {
+				res := probe(p[0], p[1])
+				if res.Status != http.StatusTooManyRequests || strings.Contains(res.Body, "已被注册") {
+					t.Errorf("probe %v past the limit: status %d, want 429 without saying what is taken", p, res.Status)
+				}
+			}
+		})
+	}
 }

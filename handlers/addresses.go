@@ -56,6 +56,14 @@ func (b addressBody) input() (models.AddressInput, error) {
 		{"district", in.District, 20, "addr.err.len20"},
 		{"place", in.Place, 50, "addr.err.len50"},
 	}
+	for _, f := range []struct{ field, value string }{
+		{"receiver", in.Receiver}, {"province", in.Province}, {"city", in.City}, {"district", in.District},
+		{"place", in.Place}, {"mobile", in.Mobile}, {"tel", in.Tel}, {"email", in.Email}, {"title", in.Title},
+	} {
+		if p := models.CheckText(f.value, false); p != "" {
+			return in, badField(f.field, textKeys[p])
+		}
+	}
 	for _, r := range required {
 		if r.value == "" {
 			return in, badField(r.field, "err.field.missing")
@@ -77,6 +85,12 @@ func (b addressBody) input() (models.AddressInput, error) {
 		return in, badField("title", "addr.err.title")
 	}
 	return in, nil
+}
+
+// textKeys are the messages of models.CheckText's problems.
+var textKeys = map[models.TextProblem]string{
+	models.TextControl:   "err.text.control",
+	models.TextInvisible: "err.text.invisible",
 }
 
 // validEmail accepts a bare address that fits the column (30 characters).

@@ -235,6 +235,12 @@ func TestAddressValidation(t *testing.T) {
 		{"email with a name", with("email", "Zhang <zs@example.com>"), "email"},
 		{"email over 30", with("email", strings.Repeat("e", 20)+"@example.com"), "email"},
 		{"title of 21 characters", with("title", strings.Repeat("题", 21)), "title"},
+		{"receiver with a bidi override", with("receiver", "张\u202E三"), "receiver"},
+		{"receiver of zero-width spaces", with("receiver", "\u200B\u200B"), "receiver"},
+		{"city of a hangul filler", with("city", "\u3164"), "city"},
+		{"place with NUL", with("place", "中关村\x00大街"), "place"},
+		{"title with ESC", with("title", "\x1b[2J家"), "title"},
+		{"title with an isolate", with("title", "家\u2066"), "title"},
 		{"malformed JSON", `{"receiver": "张三",`, "body"},
 		{"two JSON values", `{} {}`, "body"},
 		{"not an object", `[1, 2]`, "body"},
@@ -307,5 +313,23 @@ func TestAddressLimitUnderConcurrency(t *testing.T) {
 				t.Errorf("the 21st: status %d body %s, want 200 with code 400 and the limit message", res.Status, res.Body)
 			}
 		})
+	}
+}
+
+// TestAddressTextMessages: a refused text says why in words.
+func TestAddressTextMessages(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	testenv.CreateUser(t, db.Store, "typist")
+	c := shop.NewClient(t)
+	c.Login(t, "typist", testenv.Password)
+	c.Get("/addresses/")
+	for value, want := range map[string]string{"张\u202E三": "不能包含控制字符或文字方向控制符", "\u200B": "不能只由不可见字符组成"} {
+		body := validAddress()
+		body["receiver"] = value
+		res := c.Do(http.MethodPost, "/addresses/create/", body)
+		if msg, _ := res.JSON(t)["errmsg"].(string); res.Status != http.StatusBadRequest || !strings.Contains(msg, want) {
+			t.Errorf("receiver %q: %d %q, want 400 saying %q", value, res.Status, msg, want)
+		}
 	}
 }

@@ -310,6 +310,7 @@ func parseSKUForm(c *gin.Context, l templates.Lang, creating bool) (templates.SK
 	if utf8.RuneCountInString(f.Caption) > models.MaxCaptionLen {
 		errs["caption"] = templates.T(l, "admin.err.too_long")
 	}
+	checkTexts(l, errs, map[string]string{"name": f.Name, "caption": f.Caption}, false)
 	var err error
 	if in.SPUID, err = strconv.ParseInt(f.SPU, 10, 64); err != nil || in.SPUID < 1 {
 		errs["spu"] = templates.T(l, "admin.err.choose")
@@ -322,7 +323,7 @@ func parseSKUForm(c *gin.Context, l templates.Lang, creating bool) (templates.SK
 		errs["price"] = templates.T(l, "admin.err.price")
 	}
 	in.Price = price
-	if f.Image != "" && (len(f.Image) > models.MaxImageLen || !(strings.HasPrefix(f.Image, "/") && !strings.HasPrefix(f.Image, "//") || strings.HasPrefix(f.Image, "https://"))) {
+	if f.Image != "" && !models.LocalImage(f.Image) {
 		errs["image"] = templates.T(l, "admin.err.image")
 	}
 	if in.LowStockThreshold, err = strconv.Atoi(f.Threshold); err != nil || in.LowStockThreshold < 0 || in.LowStockThreshold > models.MaxStock {
@@ -428,11 +429,19 @@ func (h *Handlers) AdminAdjustStock(c *gin.Context) {
 	case note == "" || utf8.RuneCountInString(note) > models.MaxNoteLen:
 		h.back(c, to, "admin.flash.bad_note", true)
 		return
+	case models.CheckText(note, false) != "":
+		h.back(c, to, "admin.flash.bad_note_text", true)
+		return
 	}
 	e, err := h.Store.Admin.AdjustStock(c.Request.Context(), models.Adjustment{SKUID: id, Delta: delta, StaffID: h.staffID(c), Note: note})
 	var se *models.StockError
 	if errors.As(err, &se) {
 		h.back(c, to, "admin.flash.too_low", true, se.Left)
+		return
+	}
+	var ce *models.StockCapError
+	if errors.As(err, &ce) {
+		h.back(c, to, "admin.flash.too_high", true, ce.Room)
 		return
 	}
 	if err != nil {
@@ -503,6 +512,16 @@ func (h *Handlers) spuForm(c *gin.Context, status int, id int64, form templates.
 		ID: id, Form: form, Errors: errs, Categories: opts}))
 }
 
+// checkTexts sets the message of each field whose text models.CheckText
+// refuses, unless the field already has one.
+func checkTexts(l templates.Lang, errs map[string]string, fields map[string]string, multiline bool) {
+	for field, v := range fields {
+		if p := models.CheckText(v, multiline); p != "" && errs[field] == "" {
+			errs[field] = templates.T(l, textKeys[p])
+		}
+	}
+}
+
 // maxDescLen bounds a product description, in characters.
 const maxDescLen = 5000
 
@@ -523,6 +542,8 @@ func parseSPUForm(c *gin.Context, l templates.Lang) (templates.SPUForm, models.S
 	if utf8.RuneCountInString(f.Desc) > maxDescLen {
 		errs["desc"] = templates.T(l, "admin.err.too_long")
 	}
+	checkTexts(l, errs, map[string]string{"name": f.Name}, false)
+	checkTexts(l, errs, map[string]string{"desc": f.Desc}, true)
 	return f, in, errs
 }
 

@@ -141,6 +141,9 @@ func TestAdminStockAndCancelThroughHTTP(t *testing.T) {
 				{"zero", url.Values{"delta": {"0"}, "note": {"x"}}, "变动数量应为非 0 整数", 100},
 				{"not a number", url.Values{"delta": {"ten"}, "note": {"x"}}, "变动数量应为非 0 整数", 100},
 				{"no reason", url.Values{"delta": {"5"}, "note": {" "}}, "请填写调整原因（不超过 200 字）", 100},
+				{"past the cap", url.Values{"delta": {"999999901"}, "note": {"x"}}, "库存上限为 1000000000：最多只能再增加 999999900", 100},
+				{"reason with NUL", url.Values{"delta": {"5"}, "note": {"到货\x00"}}, "调整原因不能包含控制字符或文字方向控制符，也不能只有不可见字符", 100},
+				{"invisible reason", url.Values{"delta": {"5"}, "note": {"\u200B"}}, "调整原因不能包含控制字符或文字方向控制符，也不能只有不可见字符", 100},
 			}
 			for _, tc := range tests {
 				res := e.staff.Do(http.MethodPost, path+"stock/", tc.form)
@@ -222,7 +225,16 @@ func TestAdminCatalogForms(t *testing.T) {
 	if res.Status != http.StatusBadRequest || oneTestid(t, res.Body, "error-name") != "必填" {
 		t.Errorf("empty spu name: %d, want 400 with 必填", res.Status)
 	}
-	res = e.staff.Do(http.MethodPost, "/admin/spus/new/", url.Values{"name": {"Pixel 9"}, "category": {"1"}, "desc": {"Google"}})
+	for _, form := range []url.Values{
+		{"name": {"Pixel\u2067 9"}, "category": {"1"}},
+		{"name": {"Pixel 9"}, "category": {"1"}, "desc": {"Google\n\x00"}},
+	} {
+		res := e.staff.Do(http.MethodPost, "/admin/spus/new/", form)
+		if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, "不能包含控制字符或文字方向控制符") {
+			t.Errorf("spu form %q: %d, want 400 saying why", form, res.Status)
+		}
+	}
+	res = e.staff.Do(http.MethodPost, "/admin/spus/new/", url.Values{"name": {"Pixel 9"}, "category": {"1"}, "desc": {"Google\nAndroid"}})
 	if res.Status != http.StatusSeeOther {
 		t.Fatalf("create spu: %d\n%.2000s", res.Status, res.Body)
 	}
@@ -235,8 +247,15 @@ func TestAdminCatalogForms(t *testing.T) {
 		{"price", "-1", "请输入 0 到 99999999.99 之间、最多两位小数的金额"},
 		{"stock", "-3", "请输入不小于 0 的整数"},
 		{"threshold", "x", "请输入不小于 0 的整数"},
-		{"image", "javascript:alert(1)", "图片地址应以 / 或 https:// 开头"},
+		{"image", "javascript:alert(1)", "图片地址应为本站 /static/ 或 /media/ 下的路径"},
+		{"image", "/\\evil.example/x.png", "图片地址应为本站 /static/ 或 /media/ 下的路径"},
+		{"image", "https://evil.example/x.png", "图片地址应为本站 /static/ 或 /media/ 下的路径"},
+		{"image", "/static/../x.png", "图片地址应为本站 /static/ 或 /media/ 下的路径"},
+		{"stock", "1000000001", "请输入不小于 0 的整数"},
 		{"spu", "99999", "请选择一项"},
+		{"name", "Pixel\x1b[31m red", "不能包含控制字符或文字方向控制符"},
+		{"caption", "AI \u202Egnp.exe", "不能包含控制字符或文字方向控制符"},
+		{"name", "\u200B\u3164", "不能只由不可见字符组成"},
 	} {
 		form := url.Values{}
 		for k, v := range good {

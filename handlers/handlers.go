@@ -16,9 +16,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/gin-gonic/gin"
@@ -114,7 +117,7 @@ func New(d Deps) (*Handlers, error) {
 	}
 	return &Handlers{
 		Deps:      d,
-		users:     newTTLCache[int64, *models.User](d.CacheTTL, 100_000),
+		users:     newTTLCache[int64, *models.User](min(d.CacheTTL, userTTL), 100_000),
 		addresses: newTTLCache[addressKey, bool](d.CacheTTL, 100_000),
 		skus:      newTTLCache[int64, *models.SKU](d.CacheTTL, 100_000),
 		logins:    newTTLCache[string, login](d.CacheTTL, 100_000),
@@ -123,6 +126,11 @@ func New(d Deps) (*Handlers, error) {
 		ipsLimit:    newAdmission(d.SeckillLimits.PerIP, 100_000),
 	}, nil
 }
+
+// userTTL caps how long a loaded user is reused (below CacheTTL's 2 s), so
+// that a logout, a password change or a deactivation on another process
+// ends the user's sessions here within a second: at most userTTL later.
+const userTTL = 500 * time.Millisecond
 
 // Context keys set by the middleware in this package.
 const (
@@ -155,13 +163,42 @@ func lang(c *gin.Context) templates.Lang {
 	return templates.Chinese
 }
 
-// safeNext keeps redirects on this site: only a local absolute path is
-// accepted, anything else becomes "/".
+// safeNext keeps redirects on this site: next must be a path on this
+// site as a browser parses it, else the answer is "/". Browsers drop tabs
+// and newlines from a URL and read a backslash as a slash, so "/\t/evil"
+// and "/\\evil" would leave the site: any control character, backslash
+// or invalid UTF-8 refuses next outright, as does anything with a scheme,
+// a host, or a path that begins "//" once decoded.
 func safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !localPath(next) {
 		return "/"
 	}
 	return next
+}
+
+// maxNext bounds a next URL.
+const maxNext = 2048
+
+func localPath(next string) bool {
+	if next == "" || len(next) > maxNext || next[0] != '/' || !utf8.ValidString(next) {
+		return false
+	}
+	for _, r := range next {
+		if r == '\\' || unicode.IsControl(r) || r == utf8.RuneError {
+			return false
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return false
+	}
+	for _, r := range u.Path {
+		if r == '\\' || unicode.IsControl(r) {
+			return false // percent-encoded, which a browser may decode
+		}
+	}
+	return true
 }
 
 // page builds the layout part of a page's view.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/templates"
 )
 
 // SessionName is the session cookie's name.
@@ -34,22 +34,17 @@ func (h *Handlers) session(c *gin.Context) *sessions.Session {
 }
 
 // Authenticate loads the logged-in user, if any, for later handlers.
-// A session past its expiry, for a deleted or inactive user, or opened
-// with a password that has since changed counts as logged out. A user
-// the database cannot load now is not logged out: the request is
-// answered 503.
+// A session past its expiry, for a deleted or inactive user, opened with
+// a password that has since changed, or ended on the server (sessionUser)
+// counts as logged out; a database error is 503, never "logged out".
 func (h *Handlers) Authenticate(c *gin.Context) {
-	l := h.loginOf(c)
-	if l.uid != 0 && h.Now().Unix() < l.exp {
-		u, err := h.users.get(c.Request.Context(), l.uid, h.loadUser)
-		switch {
-		case errors.Is(err, models.ErrNotFound):
-		case err != nil:
-			h.fail(c, errors.Join(&statusError{Status: http.StatusServiceUnavailable}, err))
-			return
-		case u.IsActive && l.auth == authHash(u):
-			c.Set(ctxUser, u)
-		}
+	u, err := h.sessionUser(c, h.loginOf(c))
+	if err != nil {
+		h.fail(c, errors.Join(&statusError{Status: http.StatusServiceUnavailable}, err))
+		return
+	}
+	if u != nil {
+		c.Set(ctxUser, u)
 	}
 	c.Next()
 }
@@ -65,10 +60,32 @@ func (h *Handlers) loadUser(ctx context.Context, uid int64) (u *models.User, err
 	return u, err
 }
 
+// sessionUser is the user a session is logged in as, or nil. The session
+// carries the user's session generation at login; once it moves on
+// (logout, a password change, deactivation: models.Accounts.EndSessions)
+// the session is over. Users are cached for at most userTTL, so another
+// process's logout counts here within that; this process evicts its own.
+func (h *Handlers) sessionUser(c *gin.Context, l login) (*models.User, error) {
+	if l.uid == 0 || h.Now().Unix() >= l.exp {
+		return nil, nil
+	}
+	u, err := h.users.get(c.Request.Context(), l.uid, h.loadUser)
+	if errors.Is(err, models.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !u.IsActive || l.auth != authHash(u) || l.gen != u.SessionGeneration {
+		return nil, nil
+	}
+	return u, nil
+}
+
 // login is what a session cookie says of its login.
 type login struct {
-	uid, exp int64
-	auth     string
+	uid, exp, gen int64
+	auth          string
 }
 
 // loginOf reads the login from the session cookie. Decoding a cookie
@@ -88,6 +105,7 @@ func (h *Handlers) loginOf(c *gin.Context) login {
 		l.uid, _ = s.Values["uid"].(int64)
 		l.exp, _ = s.Values["exp"].(int64)
 		l.auth, _ = s.Values["auth"].(string)
+		l.gen, _ = s.Values["gen"].(int64)
 		return l, nil
 	})
 	return l
@@ -115,14 +133,21 @@ func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) e
 	s.Values["uid"] = u.ID
 	s.Values["auth"] = authHash(u)
 	s.Values["exp"] = h.Now().Add(life).Unix()
+	s.Values["gen"] = u.SessionGeneration
 	c.Set(ctxUser, u)
 	return s.Save(c.Request, c.Writer)
 }
 
-// endSession logs out: the cookie is deleted.
+// endSession logs out: the user's sessions end on the server (every
+// process refuses them within userTTL) and the cookie is deleted. If the
+// database cannot record it, the cookie is kept and the error returned.
 func (h *Handlers) endSession(c *gin.Context) error {
 	if u := currentUser(c); u != nil {
+		err := h.Store.Accounts.EndSessions(c.Request.Context(), u.ID)
 		h.users.evict(u.ID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return err
+		}
 	}
 	s := h.session(c)
 	s.Values = map[any]any{}
@@ -143,7 +168,7 @@ func (h *Handlers) LoginRequiredJSON(c *gin.Context) {
 // LoginRequiredPage redirects an anonymous request to the login page.
 func (h *Handlers) LoginRequiredPage(c *gin.Context) {
 	if currentUser(c) == nil {
-		c.Redirect(http.StatusFound, "/login/?next="+url.QueryEscape(c.Request.URL.RequestURI()))
+		c.Redirect(http.StatusFound, templates.LoginURL(c.Request.URL.RequestURI()))
 		c.Abort()
 		return
 	}

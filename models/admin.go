@@ -3,8 +3,10 @@ package models
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
@@ -31,6 +33,22 @@ const (
 	MaxStock      = 1_000_000_000
 )
 
+// LocalImage reports whether an image path is this site's own: a clean
+// path under /static/ or /media/, with no control character, backslash,
+// percent sign, "." or ".." segment, query or fragment, so that no browser
+// reads it as another host ("/\\host/..." is not local).
+func LocalImage(p string) bool {
+	if !strings.HasPrefix(p, "/static/") && !strings.HasPrefix(p, "/media/") || len(p) > MaxImageLen {
+		return false
+	}
+	for _, r := range p {
+		if r <= ' ' || r == 0x7f || r == '\\' || r == '%' || r == '?' || r == '#' || unicode.IsControl(r) || bidiControl(r) {
+			return false
+		}
+	}
+	return path.Clean(p) == p && !strings.HasSuffix(p, "/")
+}
+
 // SKUInput is what staff enter to create or edit a SKU. Stock is only read
 // when creating: afterwards stock changes only through AdjustStock.
 type SKUInput struct {
@@ -39,7 +57,7 @@ type SKUInput struct {
 	SPUID             int64
 	CategoryID        int64
 	Price             decimal.Decimal
-	Image             string // a URL or a path under /static/
+	Image             string // a path under /static/ or /media/ (LocalImage)
 	LowStockThreshold int
 	Stock             int
 	Launched          bool
@@ -56,6 +74,8 @@ func (in SKUInput) check() error {
 		return fmt.Errorf("%w: price %s", ErrInvalid, in.Price)
 	case len(in.Image) > MaxImageLen:
 		return fmt.Errorf("%w: image longer than %d characters", ErrInvalid, MaxImageLen)
+	case in.Image != "" && !LocalImage(in.Image):
+		return fmt.Errorf("%w: image %q is not a path under /static/ or /media/", ErrInvalid, in.Image)
 	case in.LowStockThreshold < 0 || in.LowStockThreshold > MaxStock:
 		return fmt.Errorf("%w: low-stock threshold %d", ErrInvalid, in.LowStockThreshold)
 	case in.Stock < 0 || in.Stock > MaxStock:
@@ -217,7 +237,7 @@ func (s *Admin) AdjustStock(ctx context.Context, a Adjustment) (*LedgerEntry, er
 	}
 	var e LedgerEntry
 	err := s.pool.Transact(ctx, func(tx *Tx) error {
-		after, err := AddStock(tx, a.SKUID, a.Delta, "", nil)
+		after, err := addStock(tx, a.SKUID, a.Delta, "", nil, true)
 		if err != nil {
 			return err
 		}

@@ -251,3 +251,62 @@ func TestAdminCatalogAndLists(t *testing.T) {
 		})
 	}
 }
+
+// TestAdjustStockCap: an adjustment cannot take the stock past MaxStock,
+// decided by the conditional write itself, even by deltas that each fit.
+func TestAdjustStockCap(t *testing.T) {
+	ctx := context.Background()
+	for _, db := range orderDBs(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			staff := db.staff()
+			sku := db.ledgerSKU(db.spu("cap"), "cap", "1.00", 10)
+			adj := func(d int) error {
+				_, err := db.Store.Admin.AdjustStock(ctx, models.Adjustment{SKUID: sku, Delta: d, StaffID: staff, Note: "cap"})
+				return err
+			}
+			if err := adj(models.MaxStock - 20); err != nil {
+				t.Fatal(err)
+			}
+			err := adj(11)
+			var ce *models.StockCapError
+			if !errors.As(err, &ce) || ce.Room != 10 || !errors.Is(err, models.ErrInvalid) {
+				t.Errorf("past the cap: %v, want a StockCapError with room 10", err)
+			}
+			if err := adj(10); err != nil {
+				t.Errorf("up to the cap: %v", err)
+			}
+			if got := db.skuNow(sku).stock; got != models.MaxStock {
+				t.Errorf("stock %d, want %d", got, models.MaxStock)
+			}
+			if err := adj(models.MaxStock); !errors.As(err, &ce) || ce.Room != 0 {
+				t.Errorf("a full delta at the cap: %v", err)
+			}
+		})
+	}
+}
+
+func TestLocalImage(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/static/img/sku/phone.svg": true,
+		"/media/3f2a9c.png":         true,
+		"":                          false,
+		"/static/":                  false,
+		"/\\evil.example/x.png":     false,
+		"//evil.example/x.png":      false,
+		"https://evil.example/x":    false,
+		"/static/../admin/":         false,
+		"/static/./x.png":           false,
+		"/static//x.png":            false,
+		"/static/x.png?a=1":         false,
+		"/static/x%2F..png":         false,
+		"/static/\tx.png":           false,
+		"/static/x\\y.png":          false,
+		"/media/x\u202Egnp.exe":     false,
+		"/img/x.png":                false,
+		"javascript:alert(1)":       false,
+	} {
+		if got := models.LocalImage(p); got != want {
+			t.Errorf("LocalImage(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

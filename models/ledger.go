@@ -91,6 +91,12 @@ func RecordInitialStock(tx *Tx, skus []SKU) error {
 // ledger entry in the same transaction. Returns ErrNotFound if the SKU
 // does not exist and a *StockError if the stock would go below zero.
 func AddStock(tx *Tx, sku int64, delta int, extra string, extraArg any) (int, error) {
+	return addStock(tx, sku, delta, extra, extraArg, false)
+}
+
+// addStock is AddStock; capped also keeps the stock at or below MaxStock
+// (in the same conditional write), else returns a *StockCapError.
+func addStock(tx *Tx, sku int64, delta int, extra string, extraArg any, capped bool) (int, error) {
 	set, args := "stock = stock + ?, update_time = ?", []any{delta, tx.Now}
 	if extra != "" {
 		set += ", " + extra
@@ -98,6 +104,10 @@ func AddStock(tx *Tx, sku int64, delta int, extra string, extraArg any) (int, er
 	}
 	q := "UPDATE tb_sku SET " + set + " WHERE id = ? AND stock + ? >= 0"
 	args = append(args, sku, delta)
+	if capped {
+		q += " AND stock + ? <= ?"
+		args = append(args, delta, MaxStock)
+	}
 	var after []int
 	if tx.Dialect == migrations.MySQL {
 		res := tx.Exec(q, args...)
@@ -121,5 +131,22 @@ func AddStock(tx *Tx, sku int64, delta int, extra string, extraArg any) (int, er
 	if err := tx.Select("id", "name", "stock").Take(&k, sku).Error; err != nil {
 		return 0, fmt.Errorf("sku %d: %w", sku, translate(err))
 	}
+	if capped && delta > 0 {
+		return 0, &StockCapError{SKUID: k.ID, Room: max(MaxStock-k.Stock, 0)}
+	}
 	return 0, &StockError{SKUID: k.ID, Name: k.Name, Wanted: -delta, Left: k.Stock}
 }
+
+// StockCapError is an addition that would take a SKU's stock past
+// MaxStock; Room is how much could still be added. errors.Is(err,
+// ErrInvalid) holds.
+type StockCapError struct {
+	SKUID int64
+	Room  int
+}
+
+func (e *StockCapError) Error() string {
+	return fmt.Sprintf("sku %d: at most %d more fits under %d: %v", e.SKUID, e.Room, MaxStock, ErrInvalid)
+}
+
+func (e *StockCapError) Unwrap() error { return ErrInvalid }

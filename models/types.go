@@ -21,6 +21,10 @@ type User struct {
 	DateJoined       time.Time
 	Mobile           string
 	DefaultAddressID *int64
+	// SessionGeneration moves on whenever the user's sessions must end
+	// (logout, a password change, deactivation); a session opened under
+	// an older generation is refused.
+	SessionGeneration int64
 }
 
 func (User) TableName() string { return "tb_users" }

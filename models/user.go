@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/meiduo/shop/migrations"
 )
 
 // Accounts is the users: sign-up, login and their passwords.
@@ -35,12 +39,16 @@ type NewUser struct {
 }
 
 // CreateUser adds an active user with the password hashed. Callers check
-// the formats; CreateUser only refuses an empty username or password with
+// the formats; CreateUser only refuses an empty username or password, and
+// a username with control characters or nothing visible (CheckText), with
 // ErrInvalid. Returns ErrDuplicate if the username or the mobile is taken,
 // also when two sign-ups race for the same one (the unique index decides).
 func (s *Accounts) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	if nu.Username == "" || nu.Password == "" {
 		return nil, fmt.Errorf("create user: %w: username and password are required", ErrInvalid)
+	}
+	if p := CheckText(nu.Username, false); p != "" {
+		return nil, fmt.Errorf("create user: %w: the username %s", ErrInvalid, p.Text())
 	}
 	hash, err := s.HashPassword(ctx, nu.Password)
 	if err != nil {
@@ -76,9 +84,25 @@ func (s *Accounts) CreateUser(ctx context.Context, nu NewUser) (*User, error) {
 	return u, nil
 }
 
-// UsernameTaken reports whether a user already has this username.
+// UsernameTaken reports whether a user already has this username, in any
+// case.
 func (s *Accounts) UsernameTaken(ctx context.Context, username string) (bool, error) {
-	return s.userExists(ctx, "username", username)
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&User{}).Where(s.usernameIs(), username).Count(&n).Error; err != nil {
+		return false, fmt.Errorf("look up username %q: %w", username, err)
+	}
+	return n > 0, nil
+}
+
+// usernameIs compares the username without regard to case, the way the
+// unique index does (migration 00008): LOWER(username), indexed, on
+// PostgreSQL and SQLite; the column's case-insensitive collation on
+// MySQL/MariaDB.
+func (s *Accounts) usernameIs() string {
+	if s.dialect == migrations.MySQL {
+		return "username = ?"
+	}
+	return "LOWER(username) = LOWER(?)"
 }
 
 // MobileTaken reports whether a user already has this mobile number.
@@ -156,11 +180,27 @@ func (s *Accounts) Authenticate(ctx context.Context, login, password string) (*U
 	return u, nil
 }
 
-// userByLogin finds a user by username, then by mobile number. The sign-up
+// LoginAccount is the id of the user a login (a username or a mobile
+// number) names, or 0 when it names none: what failed logins are counted
+// against, so that the username and the mobile of one account count
+// together.
+func (s *Accounts) LoginAccount(ctx context.Context, login string) (int64, error) {
+	u, err := s.userByLogin(ctx, login)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return u.ID, nil
+}
+
+// userByLogin finds a user by username (in any case), then by mobile
+// number. The sign-up
 // form refuses all-digit usernames, so the two cannot be confused.
 func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error) {
 	var u User
-	err := s.db.WithContext(ctx).Where("username = ?", login).First(&u).Error
+	err := s.db.WithContext(ctx).Where(s.usernameIs(), login).First(&u).Error
 	if errors.Is(translate(err), ErrNotFound) {
 		err = s.db.WithContext(ctx).Where("mobile = ?", login).First(&u).Error
 	}
@@ -168,4 +208,46 @@ func (s *Accounts) userByLogin(ctx context.Context, login string) (*User, error)
 		return nil, fmt.Errorf("user %q: %w", login, translate(err))
 	}
 	return &u, nil
+}
+
+// EndSessions ends every session of the user: the user's session
+// generation moves on, so a session that carries an older one is refused.
+// Returns ErrNotFound if there is no such user.
+func (s *Accounts) EndSessions(ctx context.Context, id int64) error {
+	return s.updateUser(ctx, id, "end sessions", map[string]any{})
+}
+
+// SetPassword replaces the user's password with a hash of password and
+// ends every session of the user. Callers check the password rules.
+// Returns ErrNotFound if there is no such user.
+func (s *Accounts) SetPassword(ctx context.Context, id int64, password string) error {
+	hash, err := s.HashPassword(ctx, password)
+	if err != nil {
+		return fmt.Errorf("set password of user %d: %w", id, err)
+	}
+	return s.updateUser(ctx, id, "set password", map[string]any{"password": hash})
+}
+
+// SetActive activates or deactivates the user (staff deactivating an
+// account) and ends every session of the user. Returns ErrNotFound if
+// there is no such user.
+func (s *Accounts) SetActive(ctx context.Context, id int64, active bool) error {
+	return s.updateUser(ctx, id, "set active", map[string]any{"is_active": active})
+}
+
+// updateUser writes set to the user and moves the session generation on,
+// in one statement.
+func (s *Accounts) updateUser(ctx context.Context, id int64, what string, set map[string]any) error {
+	set["session_generation"] = gorm.Expr("session_generation + 1")
+	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		res := tx.Model(&User{}).Where("id = ?", id).Updates(set)
+		if res.Error == nil && res.RowsAffected == 0 {
+			return ErrNotFound
+		}
+		return res.Error
+	})
+	if err != nil {
+		return fmt.Errorf("%s of user %d: %w", what, id, translate(err))
+	}
+	return nil
 }

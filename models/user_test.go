@@ -267,3 +267,89 @@ func storedHash(t *testing.T, db testenv.DB, uid int64) string {
 	}
 	return u.Password
 }
+
+func TestSessionGenerationMovesOn(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			acc := db.Store.Accounts
+			u := testenv.CreateUser(t, db.Store, "rotator")
+			gen := func() int64 {
+				t.Helper()
+				got, err := acc.UserByID(ctx, u.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return got.SessionGeneration
+			}
+			if g := gen(); g != 0 {
+				t.Fatalf("new user's session generation %d, want 0", g)
+			}
+			if err := acc.EndSessions(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			if err := acc.SetPassword(ctx, u.ID, "brand-new-pw-1"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.Authenticate(ctx, "rotator", "brand-new-pw-1"); err != nil {
+				t.Errorf("the new password does not log in: %v", err)
+			}
+			if err := acc.SetActive(ctx, u.ID, false); err != nil {
+				t.Fatal(err)
+			}
+			if g := gen(); g != 3 {
+				t.Errorf("session generation %d after three changes, want 3", g)
+			}
+			if _, err := acc.Authenticate(ctx, "rotator", "brand-new-pw-1"); !errors.Is(err, models.ErrBadCredential) {
+				t.Errorf("a deactivated user logs in: %v", err)
+			}
+			if err := acc.EndSessions(ctx, u.ID+1000); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("EndSessions of no user: %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+// TestUsernamesUniqueWithoutCase: the database itself refuses a username
+// that differs from another only in case, and logins and the sign-up check
+// find a username in any case.
+func TestUsernamesUniqueWithoutCase(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			acc := db.Store.Accounts
+			u, err := acc.CreateUser(ctx, models.NewUser{Username: "Alice01", Password: testenv.Password, Mobile: testenv.RandomMobile()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := acc.CreateUser(ctx, models.NewUser{Username: "alice01", Password: testenv.Password, Mobile: testenv.RandomMobile()}); !errors.Is(err, models.ErrDuplicate) {
+				t.Errorf("CreateUser(alice01) after Alice01: %v, want ErrDuplicate", err)
+			}
+			sqlDB, err := db.Store.SQL()
+			if err != nil {
+				t.Fatal(err)
+			}
+			insert := func(name, mobile string) error {
+				_, err := sqlDB.ExecContext(ctx, "INSERT INTO tb_users (password, username, mobile, date_joined) VALUES ('x', '"+name+"', '"+mobile+"', CURRENT_TIMESTAMP)")
+				return err
+			}
+			if err := insert("Bobby01", "13000000002"); err != nil {
+				t.Fatalf("a plain insert fails: %v", err)
+			}
+			if err := insert("ALICE01", "13000000001"); err == nil {
+				t.Error("the database took ALICE01 beside Alice01")
+			}
+			for _, name := range []string{"alice01", "ALICE01", "Alice01"} {
+				if taken, err := acc.UsernameTaken(ctx, name); err != nil || !taken {
+					t.Errorf("UsernameTaken(%q) = %v, %v; want true", name, taken, err)
+				}
+				if got, err := acc.Authenticate(ctx, name, testenv.Password); err != nil || got.ID != u.ID {
+					t.Errorf("Authenticate(%q): %v", name, err)
+				}
+			}
+			if taken, err := acc.UsernameTaken(ctx, "alice02"); err != nil || taken {
+				t.Errorf("UsernameTaken(alice02) = %v, %v; want false", taken, err)
+			}
+		})
+	}
+}

@@ -97,8 +97,10 @@ var adminMessages = map[string][2]string{
 	"admin.flash.shipped":         {"已发货", "Shipped"},
 	"admin.flash.completed":       {"订单已完成", "Order completed"},
 	"admin.flash.too_low":         {"库存不足：最多只能减少 %d", "Not enough stock: at most %d can be removed"},
+	"admin.flash.too_high":        {"库存上限为 1000000000：最多只能再增加 %d", "Stock is capped at 1,000,000,000: at most %d more can be added"},
 	"admin.flash.bad_delta":       {"变动数量应为非 0 整数", "The change must be a whole number other than 0"},
 	"admin.flash.bad_note":        {"请填写调整原因（不超过 200 字）", "Give a reason (at most 200 characters)"},
+	"admin.flash.bad_note_text":   {"调整原因不能包含控制字符或文字方向控制符，也不能只有不可见字符", "The reason must not contain control characters or text-direction controls, nor only invisible characters"},
 	"admin.flash.status":          {"订单当前状态不允许此操作", "The order's status does not allow this"},
 	"admin.flash.image_saved":     {"图片已上传", "Image uploaded"},
 	"admin.flash.image_missing":   {"请选择要上传的图片", "Choose an image to upload"},
@@ -113,5 +115,5 @@ var adminMessages = map[string][2]string{
 	"admin.err.delta":    {"请输入非 0 整数", "Enter a whole number other than 0"},
 	"admin.err.date":     {"日期格式应为 YYYY-MM-DD", "Dates are YYYY-MM-DD"},
 	"admin.err.sku":      {"SKU 编号应为正整数", "The SKU ID is a positive number"},
-	"admin.err.image":    {"图片地址应以 / 或 https:// 开头", "The image URL starts with / or https://"},
+	"admin.err.image":    {"图片地址应为本站 /static/ 或 /media/ 下的路径", "The image must be a path on this site under /static/ or /media/"},
 }

@@ -41,5 +41,12 @@ func (p Page) LangSwitchURL() string {
 	return "/lang/?to=" + other + "&next=" + url.QueryEscape(p.Path)
 }
 
+// LoginURL is the login page, coming back to this page after it.
+func (p Page) LoginURL() string { return LoginURL(p.Path) }
+
+// LoginURL is the login page with next set to path, query-encoded, so that
+// a path with its own query ("&", "#") comes back whole.
+func LoginURL(path string) string { return "/login/?next=" + url.QueryEscape(path) }
+
 // Render writes c to w; callers render into a buffer first.
 func Render(ctx context.Context, w io.Writer, c templ.Component) error { return c.Render(ctx, w) }
