@@ -700,12 +700,18 @@ func (h *Handlers) AdminCancelOrder(c *gin.Context) {
 
 // AdminShipOrder marks an order awaiting shipment as shipped.
 func (h *Handlers) AdminShipOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.shipped", h.Orders.ShipOrder)
+	staff := h.staffID(c)
+	h.moveOrder(c, "admin.flash.shipped", func(ctx context.Context, id string) error {
+		return h.Orders.ShipOrder(ctx, id, &staff)
+	})
 }
 
 // AdminCompleteOrder finishes a shipped order.
 func (h *Handlers) AdminCompleteOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.completed", h.Orders.CompleteOrder)
+	staff := h.staffID(c)
+	h.moveOrder(c, "admin.flash.completed", func(ctx context.Context, id string) error {
+		return h.Orders.CompleteOrder(ctx, id, &staff)
+	})
 }
 
 func (h *Handlers) moveOrder(c *gin.Context, okKey string, move func(context.Context, string) error) {
