@@ -16,10 +16,12 @@ import (
 
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/handlers"
+	"github.com/meiduo/shop/internal/alipay"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/web"
 )
 
 // app holds the open connections of one process.
@@ -121,17 +123,25 @@ func (a *app) prepare(ctx context.Context, cfg config, out io.Writer) error {
 	return nil
 }
 
-// handlers builds the HTTP handlers with their dependencies.
-func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
+// handlers builds the HTTP handlers with their dependencies; base is
+// where Alipay and browsers reach the shop.
+func (a *app) handlers(cfg config, base string) (*handlers.Handlers, error) {
 	cs := handlers.NewSessionStore(cfg.subkey("session hash"), cfg.subkey("session block"), 14*24*3600)
+	pay, gateway, err := a.payment(cfg, base)
+	if err != nil {
+		return nil, err
+	}
 	return handlers.New(handlers.Deps{
-		Store:    a.Store,
-		Carts:    carts.New(a.Redis),
-		Orders:   a.Orders,
-		Sessions: cs,
-		Limiter:  redis_rate.NewLimiter(a.Redis),
-		Limits:   handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
-		Seckill:  a.Seckill,
+		Alipay:       pay,
+		DevGateway:   gateway,
+		UnpaidExpiry: cfg.UnpaidExpiry,
+		Store:        a.Store,
+		Carts:        carts.New(a.Redis),
+		Orders:       a.Orders,
+		Sessions:     cs,
+		Limiter:      redis_rate.NewLimiter(a.Redis),
+		Limits:       handlers.Limits{RegisterPerIP: redis_rate.PerHour(cfg.RegisterRate)},
+		Seckill:      a.Seckill,
 		SeckillLimits: handlers.SeckillLimits{
 			PerUser: cfg.SeckillUserRate,
 			PerIP:   cfg.SeckillIPRate,
@@ -141,6 +151,27 @@ func (a *app) handlers(cfg config) (*handlers.Handlers, error) {
 		SecureCookies: cfg.SecureCookies,
 		MediaDir:      filepath.Join(cfg.DataDir, "media"),
 	})
+}
+
+// payment is Alipay's client: the configured app, or, without one, the
+// development gateway's (on SQLite, or anywhere with SHOP_DEV_PAYMENT=on)
+// with the gateway itself. Neither: online payment is off.
+func (a *app) payment(cfg config, base string) (*alipay.Client, *alipay.DevGateway, error) {
+	c := &alipay.Client{NotifyURL: base + web.PaymentNotifyPath, ReturnURL: base + "/payment/status/"}
+	if app := cfg.Alipay; app != nil {
+		c.AppID, c.PrivateKey, c.AlipayPublicKey, c.Gateway = app.AppID, app.PrivateKey, app.PublicKey, app.Gateway
+		return c, nil, nil
+	}
+	if cfg.DevPayment == "off" || (cfg.DevPayment == "auto" && a.Store.Dialect() != migrations.SQLite) {
+		return nil, nil, nil
+	}
+	keys, err := alipay.LoadOrCreateDevKeys(cfg.DataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	const devApp = "dev"
+	c.AppID, c.PrivateKey, c.AlipayPublicKey, c.Gateway = devApp, keys.App, &keys.Gateway.PublicKey, base+"/dev/alipay/gateway.do"
+	return c, &alipay.DevGateway{AppID: devApp, AppPublicKey: &keys.App.PublicKey, PrivateKey: keys.Gateway}, nil
 }
 
 // startWorkers runs background workers until ctx ends.

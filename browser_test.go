@@ -429,6 +429,40 @@ func TestBrowser(t *testing.T) {
 		b.shot(t, tab, "out-of-stock")
 	})
 
+	t.Run("shopper pays through the development gateway, staff see the payment", func(t *testing.T) {
+		payer := testenv.CreateUser(t, b.store, "payer0001")
+		addr := testenv.CreateAddress(t, b.store, payer.ID)
+		placed, err := orders.PlaceOrder(ctx, order.PlaceRequest{UserID: payer.ID, AddressID: addr.ID, PayMethod: models.PayOnline,
+			Items: []order.Item{{SKUID: demoEdifier, Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tab := b.tab(t)
+		b.login(t, tab, "payer0001", testenv.Password)
+		b.do(t, tab, b.open("/orders/success/?order_id="+placed.OrderID, `[data-testid="pay"]`),
+			chromedp.Click(`[data-testid="pay"]`), chromedp.WaitVisible(`[data-testid="dev-gateway"]`))
+		b.check(t, "gateway amount", b.text(t, tab, `[data-testid="dev-pay"]`), "支付 ¥"+placed.TotalAmount.StringFixed(2))
+		b.shot(t, tab, "dev-gateway")
+		b.do(t, tab, chromedp.Click(`[data-testid="dev-pay"]`), chromedp.WaitVisible(`[data-testid="payment-outcome"][data-outcome="paid"]`))
+		b.check(t, "paid order", b.text(t, tab, `[data-testid="payment-result"] [data-testid="order-id"]`), placed.OrderID)
+		b.shot(t, tab, "payment-result")
+		b.do(t, tab, chromedp.Click(`[data-testid="my-orders"]`), chromedp.WaitVisible(`[data-testid="order"]`))
+		b.check(t, "status after paying", b.text(t, tab, `[data-testid="order-status"]`), "待发货")
+		if n := b.count(t, tab, `[data-testid="order"] [data-testid="pay"]`); n != 0 {
+			t.Errorf("a paid order still offers to pay")
+		}
+
+		staff := b.tab(t)
+		b.login(t, staff, "boss01", "boss-pass-123")
+		b.do(t, staff, b.open("/admin/orders/"+placed.OrderID+"/", `[data-testid="payment-applied"]`))
+		b.shot(t, staff, "admin-order-paid")
+		b.do(t, staff, chromedp.Click(`[data-testid="order-ship"]`), chromedp.WaitVisible(`[data-testid="flash"]`))
+		b.check(t, "status after shipping", b.text(t, staff, `[data-testid="order-status"]`), "待收货")
+		if n := b.count(t, staff, `[data-testid="order-event"]`); n != 2 {
+			t.Errorf("%d order events shown, want 2 (paid, shipped)", n)
+		}
+	})
+
 	t.Run("staff adjust stock, see the ledger, cancel an order", func(t *testing.T) {
 		buyer := testenv.CreateUser(t, b.store, "buyer0001")
 		addr := testenv.CreateAddress(t, b.store, buyer.ID)

@@ -3,18 +3,22 @@ package main
 import (
 	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/meiduo/shop/internal/alipay"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models/order"
 )
@@ -41,6 +45,20 @@ type config struct {
 	SeckillStrategy seckill.Strategy
 	SeckillUserRate int
 	SeckillIPRate   int
+	// Payment: Alipay's app (nil when ALIPAY_* are unset), where Alipay
+	// and the buyer's browser reach the shop (empty: http://<Addr>), and
+	// whether the development gateway may serve (auto: on SQLite only).
+	Alipay     *alipayApp
+	BaseURL    string
+	DevPayment string // auto, on, off
+}
+
+// alipayApp is the shop's app on Alipay's open platform.
+type alipayApp struct {
+	AppID      string
+	PrivateKey *rsa.PrivateKey
+	PublicKey  *rsa.PublicKey // Alipay's
+	Gateway    string
 }
 
 // envVars documents every variable, for `shop help` and the README.
@@ -61,6 +79,12 @@ var envVars = [][2]string{
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
 	{"SHOP_SECKILL_USER_RATE", "flash-sale buy attempts allowed per user per second (default 5)"},
 	{"SHOP_SECKILL_IP_RATE", "flash-sale buy attempts allowed per client IP per second (default 1000)"},
+	{"ALIPAY_APP_ID", "the shop's app id on Alipay's open platform; with the two keys below it turns on Alipay payment"},
+	{"ALIPAY_APP_PRIVATE_KEY", "the app's RSA2 private key (应用私钥): PEM text, a file path, or Alipay's one-line base64"},
+	{"ALIPAY_PUBLIC_KEY", "Alipay's public key (支付宝公钥): PEM text, a file path, or one-line base64"},
+	{"ALIPAY_GATEWAY", "Alipay's gateway (default " + alipay.DefaultGateway + "; sandbox: " + alipay.SandboxGateway + ")"},
+	{"SHOP_BASE_URL", "where Alipay and browsers reach the shop, for notify_url and return_url (default http://SHOP_ADDR)"},
+	{"SHOP_DEV_PAYMENT", "the built-in development payment gateway without ALIPAY_*: auto (default: on SQLite only), on, off"},
 	{"SHOP_DEMO", "auto (default: load the demo catalog into an empty SQLite database), on, off"},
 }
 
@@ -126,6 +150,7 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	default:
 		errs = append(errs, fmt.Errorf("SHOP_DEMO: want auto, on or off, got %q", c.Demo))
 	}
+	errs = append(errs, c.loadPayment(get)...)
 	if s := getenv("SECRET_KEY"); s != "" {
 		if len(s) < 32 {
 			errs = append(errs, errors.New("SECRET_KEY: too short, use at least 32 random characters"))
@@ -139,6 +164,75 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		}
 	}
 	return c, errors.Join(errs...)
+}
+
+// loadPayment reads the ALIPAY_* variables, SHOP_BASE_URL and
+// SHOP_DEV_PAYMENT.
+func (c *config) loadPayment(get func(k, def string) string) []error {
+	var errs []error
+	if raw := get("SHOP_BASE_URL", ""); raw != "" {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("SHOP_BASE_URL: want an http:// or https:// URL such as https://shop.example.com, got %q", raw))
+		}
+		c.BaseURL = strings.TrimRight(raw, "/")
+	}
+	switch c.DevPayment = get("SHOP_DEV_PAYMENT", "auto"); c.DevPayment {
+	case "auto", "on", "off":
+	default:
+		errs = append(errs, fmt.Errorf("SHOP_DEV_PAYMENT: want auto, on or off, got %q", c.DevPayment))
+	}
+	id, priv, pub, gw := get("ALIPAY_APP_ID", ""), get("ALIPAY_APP_PRIVATE_KEY", ""), get("ALIPAY_PUBLIC_KEY", ""), get("ALIPAY_GATEWAY", "")
+	if id == "" && priv == "" && pub == "" {
+		if gw != "" {
+			errs = append(errs, errors.New("ALIPAY_GATEWAY: set, but ALIPAY_APP_ID and the keys are not"))
+		}
+		return errs
+	}
+	if c.DevPayment == "on" {
+		errs = append(errs, errors.New("SHOP_DEV_PAYMENT: on, but ALIPAY_* are set: the development gateway stands in for Alipay, not beside it"))
+	}
+	a := &alipayApp{AppID: id, Gateway: gw}
+	for _, v := range [][2]string{{"ALIPAY_APP_ID", id}, {"ALIPAY_APP_PRIVATE_KEY", priv}, {"ALIPAY_PUBLIC_KEY", pub}} {
+		if v[1] == "" {
+			errs = append(errs, fmt.Errorf("%s: required when any of ALIPAY_APP_ID, ALIPAY_APP_PRIVATE_KEY and ALIPAY_PUBLIC_KEY is set", v[0]))
+		}
+	}
+	var err error
+	if priv != "" {
+		if a.PrivateKey, err = alipay.ParsePrivateKey(priv); err != nil {
+			errs = append(errs, fmt.Errorf("ALIPAY_APP_PRIVATE_KEY: %w", err))
+		}
+	}
+	if pub != "" {
+		if a.PublicKey, err = alipay.ParsePublicKey(pub); err != nil {
+			errs = append(errs, fmt.Errorf("ALIPAY_PUBLIC_KEY: %w", err))
+		}
+	}
+	if a.Gateway == "" {
+		a.Gateway = alipay.DefaultGateway
+	}
+	if u, err := url.Parse(a.Gateway); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("ALIPAY_GATEWAY: want an https:// URL such as %s, got %q", alipay.DefaultGateway, a.Gateway))
+	}
+	c.Alipay = a
+	return errs
+}
+
+// baseURL is SHOP_BASE_URL, or http:// and the address the shop listens
+// on, an unspecified host (0.0.0.0, ::, none) read as 127.0.0.1.
+func (c config) baseURL(listening string) string {
+	if c.BaseURL != "" {
+		return c.BaseURL
+	}
+	host, port, err := net.SplitHostPort(listening)
+	if err != nil {
+		return "http://" + listening
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 const devKeyFile = ".shop-secret-key"

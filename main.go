@@ -112,15 +112,16 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 		a.Close()
 		return nil, err
 	}
-	h, err := a.handlers(cfg)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("serve %s: %w", cfg.Addr, err)
+	}
+	h, err := a.handlers(cfg, cfg.baseURL(l.Addr().String()))
+	if err != nil {
+		l.Close()
+		a.Close()
+		return nil, err
 	}
 	srv := &http.Server{
 		Handler:           web.New(h, web.Config{CSRFKey: cfg.subkey("csrf"), SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.Proxies, Log: log}),

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meiduo/shop/internal/alipay"
 	"github.com/meiduo/shop/internal/faults"
 )
 
@@ -116,6 +117,19 @@ func TestInvalidConfigIsReportedAtStartup(t *testing.T) {
 		{"bad pool", map[string]string{"SHOP_DB_MAX_CONNS": "-3"}, "SHOP_DB_MAX_CONNS"},
 		{"bad unpaid expiry", map[string]string{"SHOP_UNPAID_EXPIRY": "10s"}, "SHOP_UNPAID_EXPIRY"},
 		{"bad database scheme", map[string]string{"DATABASE_URL": "oracle://x", "SECRET_KEY": strings.Repeat("k", 40)}, "unsupported scheme"},
+		{"alipay app without keys", map[string]string{"ALIPAY_APP_ID": "2021000000000001"}, "ALIPAY_APP_PRIVATE_KEY: required"},
+		{"alipay public key missing", map[string]string{"ALIPAY_APP_ID": "1", "ALIPAY_APP_PRIVATE_KEY": testKey("app_pkcs8.pem")}, "ALIPAY_PUBLIC_KEY: required"},
+		{"alipay private key is public", map[string]string{"ALIPAY_APP_ID": "1", "ALIPAY_APP_PRIVATE_KEY": testKey("app_public.pem"),
+			"ALIPAY_PUBLIC_KEY": testKey("alipay_public.pem")}, "ALIPAY_APP_PRIVATE_KEY"},
+		{"alipay weak key", map[string]string{"ALIPAY_APP_ID": "1", "ALIPAY_APP_PRIVATE_KEY": testKey("weak_1024.pem"),
+			"ALIPAY_PUBLIC_KEY": testKey("alipay_public.pem")}, "ALIPAY_APP_PRIVATE_KEY"},
+		{"alipay gateway not a URL", map[string]string{"ALIPAY_APP_ID": "1", "ALIPAY_APP_PRIVATE_KEY": testKey("app_pkcs8.pem"),
+			"ALIPAY_PUBLIC_KEY": testKey("alipay_public.pem"), "ALIPAY_GATEWAY": "openapi.alipay.com"}, "ALIPAY_GATEWAY"},
+		{"alipay gateway alone", map[string]string{"ALIPAY_GATEWAY": "https://openapi.alipay.com/gateway.do"}, "ALIPAY_GATEWAY"},
+		{"dev payment beside alipay", map[string]string{"ALIPAY_APP_ID": "1", "ALIPAY_APP_PRIVATE_KEY": testKey("app_pkcs8.pem"),
+			"ALIPAY_PUBLIC_KEY": testKey("alipay_public.pem"), "SHOP_DEV_PAYMENT": "on"}, "SHOP_DEV_PAYMENT"},
+		{"bad dev payment", map[string]string{"SHOP_DEV_PAYMENT": "yes"}, "SHOP_DEV_PAYMENT"},
+		{"bad base URL", map[string]string{"SHOP_BASE_URL": "shop.example.com"}, "SHOP_BASE_URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,6 +144,54 @@ func TestInvalidConfigIsReportedAtStartup(t *testing.T) {
 				t.Errorf("run = %v, want an error naming %s", err, tt.want)
 			}
 		})
+	}
+}
+
+// testKey is the path of one of the alipay package's test keys.
+func testKey(name string) string { return filepath.Join("internal", "alipay", "testdata", name) }
+
+func TestPaymentConfig(t *testing.T) {
+	base := map[string]string{"SHOP_DATA_DIR": t.TempDir()}
+	with := func(kv ...string) func(string) string {
+		m := map[string]string{}
+		for k, v := range base {
+			m[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return env(m)
+	}
+	c, err := loadConfig(with("ALIPAY_APP_ID", "2021000000000001", "ALIPAY_APP_PRIVATE_KEY", testKey("app_pkcs1.pem"),
+		"ALIPAY_PUBLIC_KEY", testKey("alipay_public.pem"), "SHOP_BASE_URL", "https://shop.example.com/"), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Alipay == nil || c.Alipay.PrivateKey == nil || c.Alipay.PublicKey == nil || c.Alipay.Gateway != alipay.DefaultGateway {
+		t.Errorf("alipay app %+v, want both keys and the production gateway", c.Alipay)
+	}
+	if got := c.baseURL("127.0.0.1:8000"); got != "https://shop.example.com" {
+		t.Errorf("base URL %q", got)
+	}
+	c, err = loadConfig(with(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Alipay != nil || c.DevPayment != "auto" {
+		t.Errorf("no ALIPAY_*: app %+v, dev payment %q", c.Alipay, c.DevPayment)
+	}
+	for listen, want := range map[string]string{"127.0.0.1:8000": "http://127.0.0.1:8000", "0.0.0.0:80": "http://127.0.0.1:80",
+		"[::]:8000": "http://127.0.0.1:8000", "[::1]:9": "http://[::1]:9", "shop.local:8000": "http://shop.local:8000"} {
+		if got := c.baseURL(listen); got != want {
+			t.Errorf("base URL listening on %s: %q, want %q", listen, got, want)
+		}
+	}
+	var help bytes.Buffer
+	printHelp(&help)
+	for _, v := range []string{"ALIPAY_APP_ID", "ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "ALIPAY_GATEWAY", "SHOP_BASE_URL", "SHOP_DEV_PAYMENT"} {
+		if !strings.Contains(help.String(), v) {
+			t.Errorf("shop help does not list %s", v)
+		}
 	}
 }
 

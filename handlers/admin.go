@@ -700,14 +700,54 @@ func (h *Handlers) AdminOrder(c *gin.Context) {
 			Price: l.Price, Count: l.Count, Amount: l.Price.Mul(decimal.NewFromInt(int64(l.Count))), Detailed: ok})
 	}
 	a := d.Address
-	h.render(c, http.StatusOK, templates.AdminOrder(templates.AdminOrderView{
+	v := templates.AdminOrderView{
 		AdminPage: h.adminPage(c, "admin.nav.orders", templates.SectionOrders),
 		Order:     view, Buyer: d.Buyer, Receiver: a.Receiver, Mobile: a.Mobile,
 		Address:     a.Province + a.City + a.District + a.Place,
 		CanCancel:   o.Status == models.StatusUnpaid || o.Status == models.StatusUnsend,
 		CanShip:     o.Status == models.StatusUnsend,
 		CanComplete: o.Status == models.StatusUnreceived || o.Status == models.StatusUncomment,
-	}))
+	}
+	if err := h.orderHistory(c.Request.Context(), d, &v); err != nil {
+		h.fail(c, err)
+		return
+	}
+	h.render(c, http.StatusOK, templates.AdminOrder(v))
+}
+
+// orderHistory adds an order's payments and status changes to its page.
+func (h *Handlers) orderHistory(ctx context.Context, d *models.OrderDetail, v *templates.AdminOrderView) error {
+	pays, err := h.Orders.Payments(ctx, d.Order.OrderID)
+	if err != nil {
+		return err
+	}
+	for _, p := range pays {
+		v.Payments = append(v.Payments, templates.PaymentRow{Time: p.CreateTime, TradeID: p.TradeID, Amount: p.Amount, ToRefund: p.ToRefund})
+	}
+	events, err := h.Orders.Events(ctx, d.Order.OrderID)
+	if err != nil {
+		return err
+	}
+	names := map[int64]string{d.Order.UserID: d.Buyer}
+	for _, e := range events {
+		row := templates.OrderEventRow{Time: e.CreateTime, To: e.ToStatus, Why: e.Why}
+		if e.FromStatus != nil {
+			row.From = *e.FromStatus
+		}
+		if e.UserID != nil {
+			name, ok := names[*e.UserID]
+			if !ok {
+				u, err := h.Store.Accounts.UserByID(ctx, *e.UserID)
+				if err != nil {
+					return err
+				}
+				name, names[*e.UserID] = u.Username, u.Username
+			}
+			row.Who = name
+		}
+		v.Events = append(v.Events, row)
+	}
+	return nil
 }
 
 // AdminCancelOrder cancels an unpaid or unshipped order; its stock comes
@@ -721,12 +761,18 @@ func (h *Handlers) AdminCancelOrder(c *gin.Context) {
 
 // AdminShipOrder marks an order awaiting shipment as shipped.
 func (h *Handlers) AdminShipOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.shipped", h.Orders.ShipOrder)
+	staff := h.staffID(c)
+	h.moveOrder(c, "admin.flash.shipped", func(ctx context.Context, id string) error {
+		return h.Orders.ShipOrder(ctx, id, &staff)
+	})
 }
 
 // AdminCompleteOrder finishes a shipped order.
 func (h *Handlers) AdminCompleteOrder(c *gin.Context) {
-	h.moveOrder(c, "admin.flash.completed", h.Orders.CompleteOrder)
+	staff := h.staffID(c)
+	h.moveOrder(c, "admin.flash.completed", func(ctx context.Context, id string) error {
+		return h.Orders.CompleteOrder(ctx, id, &staff)
+	})
 }
 
 func (h *Handlers) moveOrder(c *gin.Context, okKey string, move func(context.Context, string) error) {

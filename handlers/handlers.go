@@ -31,6 +31,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/meiduo/shop/carts"
+	"github.com/meiduo/shop/internal/alipay"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/models/order"
@@ -63,6 +64,18 @@ type Deps struct {
 	// MediaDir keeps uploaded images, served at /media/<name>. It is
 	// created on the first upload.
 	MediaDir string
+	// Alipay takes online payments, with its Gateway, NotifyURL and
+	// ReturnURL filled in; nil turns online payment off.
+	Alipay *alipay.Client
+	// DevGateway, when set, serves /dev/alipay/gateway.do: a development
+	// stand-in for Alipay's gateway that Alipay's client talks to.
+	DevGateway *alipay.DevGateway
+	// DevHTTP posts the development gateway's notifications; nil means a
+	// client with a 10 s timeout.
+	DevHTTP *http.Client
+	// UnpaidExpiry is how long an unpaid online order is kept
+	// (SHOP_UNPAID_EXPIRY); 0 means 30 minutes.
+	UnpaidExpiry time.Duration
 }
 
 // Handlers serves every route. Build it with New.
@@ -114,6 +127,12 @@ func New(d Deps) (*Handlers, error) {
 	}
 	if d.CacheTTL == 0 {
 		d.CacheTTL = 2 * time.Second
+	}
+	if d.UnpaidExpiry == 0 {
+		d.UnpaidExpiry = 30 * time.Minute
+	}
+	if d.DevHTTP == nil {
+		d.DevHTTP = &http.Client{Timeout: 10 * time.Second}
 	}
 	return &Handlers{
 		Deps:      d,
@@ -281,6 +300,7 @@ var businessKeys = []struct {
 	{seckill.ErrNoSale, "seckill.no_sale"},
 	{models.ErrNotLaunched, "cart.not_launched"},
 	{models.ErrEmptySelect, "order.empty"},
+	{models.ErrWrongStatus, "order.wrong_status"},
 	{models.ErrTooMany, "err.too_many"},
 	{carts.ErrCount, "cart.count_range"},
 	{carts.ErrFull, "cart.full"},

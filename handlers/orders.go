@@ -302,7 +302,7 @@ func (h *Handlers) OrderSuccess(c *gin.Context) {
 	}
 	h.render(c, http.StatusOK, templates.OrderSuccess(templates.OrderSuccessView{
 		Page:    h.page(c, templates.T(lang(c), "order.success.title")),
-		OrderID: o.OrderID, Amount: o.TotalAmount, PayMethod: o.PayMethod,
+		OrderID: o.OrderID, Amount: o.TotalAmount, PayMethod: o.PayMethod, Status: o.Status,
 	}))
 }
 

@@ -188,6 +188,8 @@ type AdminOrderView struct {
 	CanCancel   bool
 	CanShip     bool
 	CanComplete bool
+	Payments    []PaymentRow
+	Events      []OrderEventRow // oldest first
 }
 
 func signed(n int) string {

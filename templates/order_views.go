@@ -62,6 +62,7 @@ type OrderSuccessView struct {
 	OrderID   string
 	Amount    decimal.Decimal
 	PayMethod int
+	Status    int
 }
 
 // OrdersView is a page of the user's orders (/orders/info/<page>/).

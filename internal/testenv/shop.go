@@ -43,6 +43,17 @@ func NewShop(t testing.TB, db DB) *Shop {
 // fault, say).
 func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Deps)) *Shop {
 	t.Helper()
+	return NewShopAt(t, db, rdb, func(d *handlers.Deps, _ string) {
+		if edit != nil {
+			edit(d)
+		}
+	})
+}
+
+// NewShopAt is NewShopWith whose hook also gets the server's URL, known
+// before it serves (for the payment's notify and return URLs, say).
+func NewShopAt(t testing.TB, db DB, rdb *redis.Client, edit func(d *handlers.Deps, url string)) *Shop {
+	t.Helper()
 	key := func() []byte { b := make([]byte, 32); rand.Read(b); return b }
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	engine, err := seckill.New(seckill.Config{Redis: rdb, DB: db.Store.Sales, Log: log})
@@ -59,14 +70,17 @@ func NewShopWith(t testing.TB, db DB, rdb *redis.Client, edit func(*handlers.Dep
 		CookieKey: key(),
 		MediaDir:  t.TempDir(),
 	}
+	srv := httptest.NewUnstartedServer(nil)
 	if edit != nil {
-		edit(&deps)
+		edit(&deps, "http://"+srv.Listener.Addr().String())
 	}
 	h, err := handlers.New(deps)
 	if err != nil {
+		srv.Close()
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(web.New(h, web.Config{CSRFKey: key(), Log: log}))
+	srv.Config.Handler = web.New(h, web.Config{CSRFKey: key(), Log: log})
+	srv.Start()
 	t.Cleanup(srv.Close)
 	return &Shop{DB: db, Redis: rdb, Server: srv, Handlers: h}
 }

@@ -89,15 +89,15 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 			}{
 				{"cancel unpaid", models.PayOnline, nil, func(id string) error { return o.CancelOrder(ctx, id, nil, "") }, nil, models.StatusCanceled},
 				{"cancel unsent", models.PayCash, nil, func(id string) error { return o.CancelOrder(ctx, id, nil, "") }, nil, models.StatusCanceled},
-				{"cancel shipped", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id) }},
+				{"cancel shipped", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id, nil) }},
 					func(id string) error { return o.CancelOrder(ctx, id, nil, "") }, models.ErrWrongStatus, models.StatusUnreceived},
-				{"ship unsent", models.PayCash, nil, func(id string) error { return o.ShipOrder(ctx, id) }, nil, models.StatusUnreceived},
-				{"ship unpaid", models.PayOnline, nil, func(id string) error { return o.ShipOrder(ctx, id) }, models.ErrWrongStatus, models.StatusUnpaid},
-				{"complete shipped", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id) }},
-					func(id string) error { return o.CompleteOrder(ctx, id) }, nil, models.StatusFinished},
-				{"complete unsent", models.PayCash, nil, func(id string) error { return o.CompleteOrder(ctx, id) }, models.ErrWrongStatus, models.StatusUnsend},
-				{"ship twice", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id) }},
-					func(id string) error { return o.ShipOrder(ctx, id) }, models.ErrWrongStatus, models.StatusUnreceived},
+				{"ship unsent", models.PayCash, nil, func(id string) error { return o.ShipOrder(ctx, id, nil) }, nil, models.StatusUnreceived},
+				{"ship unpaid", models.PayOnline, nil, func(id string) error { return o.ShipOrder(ctx, id, nil) }, models.ErrWrongStatus, models.StatusUnpaid},
+				{"complete shipped", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id, nil) }},
+					func(id string) error { return o.CompleteOrder(ctx, id, nil) }, nil, models.StatusFinished},
+				{"complete unsent", models.PayCash, nil, func(id string) error { return o.CompleteOrder(ctx, id, nil) }, models.ErrWrongStatus, models.StatusUnsend},
+				{"ship twice", models.PayCash, []func(string) error{func(id string) error { return o.ShipOrder(ctx, id, nil) }},
+					func(id string) error { return o.ShipOrder(ctx, id, nil) }, models.ErrWrongStatus, models.StatusUnreceived},
 			}
 			for _, tc := range tests {
 				t.Run(tc.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 			}
 			for _, f := range []func(string) error{
 				func(id string) error { return o.CancelOrder(ctx, id, nil, "") },
-				func(id string) error { return o.ShipOrder(ctx, id) },
+				func(id string) error { return o.ShipOrder(ctx, id, nil) },
 			} {
 				if err := f("nope"); !errors.Is(err, models.ErrNotFound) {
 					t.Errorf("unknown order: %v, want ErrNotFound", err)

@@ -1,0 +1,46 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/meiduo/shop/models"
+)
+
+// OrderCancel is the buyer canceling their order while it is unpaid or
+// awaiting shipment: {code:0}. The stock comes back exactly once, through
+// the path staff and the expiry use; a payment already made is flagged to
+// refund. Someone else's or an unknown order is 404; another status is a
+// refusal (code 400).
+func (h *Handlers) OrderCancel(c *gin.Context) {
+	asJSON(c)
+	u := currentUser(c)
+	id := c.Param("order_id")
+	if id == "" || len(id) > models.MaxOrderIDLen {
+		h.fail(c, &statusError{Status: http.StatusNotFound})
+		return
+	}
+	if err := h.Orders.CancelOwnOrder(c.Request.Context(), u.ID, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	ok(c, nil)
+}
+
+// OrderReceive is the buyer saying a shipped order arrived: it awaits
+// their review. {code:0}; 404 and refusals as OrderCancel.
+func (h *Handlers) OrderReceive(c *gin.Context) {
+	asJSON(c)
+	u := currentUser(c)
+	id := c.Param("order_id")
+	if id == "" || len(id) > models.MaxOrderIDLen {
+		h.fail(c, &statusError{Status: http.StatusNotFound})
+		return
+	}
+	if err := h.Orders.ReceiveOrder(c.Request.Context(), u.ID, id); err != nil {
+		h.fail(c, err)
+		return
+	}
+	ok(c, nil)
+}
