@@ -94,6 +94,10 @@ func TestAdminAdjustStockConcurrentWithCheckouts(t *testing.T) {
 									short[it.SKUID] = it.Count
 								}
 								seen.Short = append(seen.Short, short)
+							case errors.Is(err, models.ErrBusy):
+								// Out of time on an overloaded machine: a 503,
+								// with no order behind it (the invariants check
+								// that none exists).
 							default:
 								t.Errorf("buyer %d: %v", i, err)
 							}
@@ -110,6 +114,7 @@ func TestAdminAdjustStockConcurrentWithCheckouts(t *testing.T) {
 							case err == nil:
 								adjusted += delta
 							case errors.Is(err, models.ErrOutOfStock) && delta < 0:
+							case errors.Is(err, models.ErrBusy): // not applied: the ledger check holds it to that
 							default:
 								t.Errorf("adjust %d: %v", delta, err)
 							}
@@ -117,6 +122,9 @@ func TestAdminAdjustStockConcurrentWithCheckouts(t *testing.T) {
 					}
 					close(start)
 					wg.Wait()
+					if len(placed) == 0 {
+						t.Fatal("no order was placed")
+					}
 					// Cancel some orders, two staff at once each.
 					for _, id := range placed[:min(len(placed), 5)] {
 						for range 2 {
