@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -14,31 +15,25 @@ import (
 // refund. Someone else's or an unknown order is 404; another status is a
 // refusal (code 400).
 func (h *Handlers) OrderCancel(c *gin.Context) {
-	asJSON(c)
-	u := currentUser(c)
-	id := c.Param("order_id")
-	if id == "" || len(id) > models.MaxOrderIDLen {
-		h.fail(c, &statusError{Status: http.StatusNotFound})
-		return
-	}
-	if err := h.Orders.CancelOwnOrder(c.Request.Context(), u.ID, id); err != nil {
-		h.fail(c, err)
-		return
-	}
-	ok(c, nil)
+	h.moveOwnOrder(c, h.Orders.CancelOwnOrder)
 }
 
 // OrderReceive is the buyer saying a shipped order arrived: it awaits
 // their review. {code:0}; 404 and refusals as OrderCancel.
 func (h *Handlers) OrderReceive(c *gin.Context) {
+	h.moveOwnOrder(c, h.Orders.ReceiveOrder)
+}
+
+// moveOwnOrder applies one of the buyer's own transitions to the order
+// in the path: {code:0}, 404 for an id that cannot be the buyer's.
+func (h *Handlers) moveOwnOrder(c *gin.Context, move func(ctx context.Context, uid int64, orderID string) error) {
 	asJSON(c)
-	u := currentUser(c)
 	id := c.Param("order_id")
 	if id == "" || len(id) > models.MaxOrderIDLen {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	if err := h.Orders.ReceiveOrder(c.Request.Context(), u.ID, id); err != nil {
+	if err := move(c.Request.Context(), currentUser(c).ID, id); err != nil {
 		h.fail(c, err)
 		return
 	}
