@@ -406,7 +406,7 @@ func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (PersistResu
 			}
 		}
 	}
-	var heads []saleOrderRow
+	var heads []OrderRow
 	var lines []OrderLine
 	var links []SaleOrder
 	var refusals []Refusal
@@ -439,7 +439,7 @@ func persistOnce(tx *Tx, batch []SeckillOrder, units map[int64]int) (PersistResu
 		}
 		sold[o.SaleID]++
 		gained[buyer]++
-		heads = append(heads, saleOrderRow{
+		heads = append(heads, OrderRow{
 			OrderID: o.OrderID, CreateTime: now, UpdateTime: now, UserID: o.UserID, AddressID: o.AddressID,
 			TotalCount: 1, TotalAmount: sr.Price.Add(Freight), Freight: Freight, PayMethod: PayOnline, Status: StatusUnpaid,
 		})
@@ -543,22 +543,6 @@ func persistError(err error) error {
 	}
 	return fmt.Errorf("insert orders: %w", err)
 }
-
-// saleOrderRow is tb_order_info as a flash-sale order writes it.
-type saleOrderRow struct {
-	OrderID     string `gorm:"primaryKey"`
-	CreateTime  time.Time
-	UpdateTime  time.Time
-	UserID      int64
-	AddressID   int64
-	TotalCount  int
-	TotalAmount decimal.Decimal
-	Freight     decimal.Decimal
-	PayMethod   int
-	Status      int
-}
-
-func (saleOrderRow) TableName() string { return "tb_order_info" }
 
 // Sale returns a sale. Returns ErrNotFound.
 func (s *Sales) Sale(ctx context.Context, id int64) (*Sale, error) {

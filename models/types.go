@@ -154,6 +154,34 @@ type BillLine struct {
 	Amount decimal.Decimal // count × price
 }
 
+// OrderRow is tb_order_info as the order commit and the flash sale write
+// it: Order with the commit token, without the lines.
+type OrderRow struct {
+	OrderID     string `gorm:"primaryKey"`
+	CreateTime  time.Time
+	UpdateTime  time.Time
+	UserID      int64
+	AddressID   int64
+	TotalCount  int
+	TotalAmount decimal.Decimal
+	Freight     decimal.Decimal
+	PayMethod   int
+	Status      int
+	CommitToken *string
+}
+
+func (OrderRow) TableName() string { return "tb_order_info" }
+
+// Order is the row as an Order with lines.
+func (r OrderRow) Order(lines []OrderLine) *Order {
+	return &Order{
+		OrderID: r.OrderID, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime,
+		UserID: r.UserID, AddressID: r.AddressID, TotalCount: r.TotalCount,
+		TotalAmount: r.TotalAmount, Freight: r.Freight, PayMethod: r.PayMethod,
+		Status: r.Status, Lines: lines,
+	}
+}
+
 // Order is an order header (tb_order_info).
 type Order struct {
 	OrderID     string `gorm:"primaryKey"`

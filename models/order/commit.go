@@ -91,7 +91,7 @@ func (o *Orders) writeAll(tx *models.Tx, plans []*plan, results []result) error 
 			return nil
 		}
 	}
-	heads := make([]orderRow, len(plans))
+	heads := make([]models.OrderRow, len(plans))
 	byOrder := make([][]models.OrderLine, len(plans))
 	var lines []models.OrderLine
 	skuUnits, spuUnits := map[int64]int{}, map[int64]int{}
@@ -160,7 +160,7 @@ func (o *Orders) writeAll(tx *models.Tx, plans []*plan, results []result) error 
 		}
 	}
 	for i := range plans {
-		results[i] = result{order: heads[i].order(byOrder[i])}
+		results[i] = result{order: heads[i].Order(byOrder[i])}
 	}
 	return nil
 }

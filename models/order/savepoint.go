@@ -103,5 +103,5 @@ func (o *Orders) write(tx *models.Tx, p *plan) (*models.Order, error) {
 			}
 		}
 	}
-	return head.order(lines), nil
+	return head.Order(lines), nil
 }

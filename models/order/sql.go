@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
 )
@@ -16,36 +14,9 @@ import (
 // since they run for every order and GORM's reflective create cost an
 // eighth of the commit's CPU.
 
-// orderRow is tb_order_info as the commit writes it, with the commit token
-// that models.Order leaves out.
-type orderRow struct {
-	OrderID     string `gorm:"primaryKey"`
-	CreateTime  time.Time
-	UpdateTime  time.Time
-	UserID      int64
-	AddressID   int64
-	TotalCount  int
-	TotalAmount decimal.Decimal
-	Freight     decimal.Decimal
-	PayMethod   int
-	Status      int
-	CommitToken *string
-}
-
-func (orderRow) TableName() string { return "tb_order_info" }
-
-func (r orderRow) order(lines []models.OrderLine) *models.Order {
-	return &models.Order{
-		OrderID: r.OrderID, CreateTime: r.CreateTime, UpdateTime: r.UpdateTime,
-		UserID: r.UserID, AddressID: r.AddressID, TotalCount: r.TotalCount,
-		TotalAmount: r.TotalAmount, Freight: r.Freight, PayMethod: r.PayMethod,
-		Status: r.Status, Lines: lines,
-	}
-}
-
 // rows are the order header and lines that a plan becomes. The order id
 // is drawn at the first try and kept.
-func (o *Orders) rows(p *plan, now time.Time) (orderRow, []models.OrderLine) {
+func (o *Orders) rows(p *plan, now time.Time) (models.OrderRow, []models.OrderLine) {
 	if p.id == "" {
 		p.id = o.orderID(p.req.UserID, now)
 	}
@@ -53,7 +24,7 @@ func (o *Orders) rows(p *plan, now time.Time) (orderRow, []models.OrderLine) {
 	if p.req.PayMethod == models.PayCash {
 		status = models.StatusUnsend
 	}
-	head := orderRow{
+	head := models.OrderRow{
 		OrderID: p.id, CreateTime: now, UpdateTime: now,
 		UserID: p.req.UserID, AddressID: p.req.AddressID,
 		TotalCount: p.count, TotalAmount: p.total, Freight: models.Freight,
@@ -72,7 +43,7 @@ func (o *Orders) rows(p *plan, now time.Time) (orderRow, []models.OrderLine) {
 
 // insertOrders inserts order headers in one statement. Returns errIDTaken
 // if one collides on a unique index (an order id or a commit token).
-func insertOrders(tx *models.Tx, heads ...orderRow) error {
+func insertOrders(tx *models.Tx, heads ...models.OrderRow) error {
 	var q strings.Builder
 	q.WriteString(`INSERT INTO tb_order_info (order_id, create_time, update_time, user_id, address_id,
 		total_count, total_amount, freight, pay_method, status, commit_token) VALUES `)
