@@ -76,8 +76,8 @@ func (h *Handlers) List(c *gin.Context) {
 	h.render(c, http.StatusOK, templates.List(v))
 }
 
-// Detail shows one launched SKU: /detail/:sku_id/. A withdrawn or unknown
-// SKU is 404.
+// Detail shows one launched SKU, with its newest reviews: /detail/:sku_id/.
+// A withdrawn or unknown SKU is 404.
 func (h *Handlers) Detail(c *gin.Context) {
 	id, err := pathID(c, "sku_id")
 	if err != nil {
@@ -112,6 +112,10 @@ func (h *Handlers) Detail(c *gin.Context) {
 			Current: k.ID == d.SKU.ID,
 			SoldOut: k.Stock == 0,
 		})
+	}
+	if v.Reviews, err = h.skuReviews(c.Request.Context(), id); err != nil {
+		h.fail(c, err)
+		return
 	}
 	h.render(c, http.StatusOK, templates.Detail(v))
 }

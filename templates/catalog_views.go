@@ -84,6 +84,7 @@ type DetailView struct {
 	Category    CategoryLink
 	Variants    []Variant
 	MaxCount    int // the most one add-to-cart may ask for
+	Reviews     []ReviewView
 }
 
 // SearchView is the search page; Query empty shows a hint instead of results.
