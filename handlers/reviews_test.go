@@ -139,6 +139,16 @@ func TestOrderReview(t *testing.T) {
 				})
 			}
 
+			token := alice.CSRF
+			alice.CSRF = ""
+			if res := alice.Do(http.MethodPost, "/orders/comment/", good(nil)); res.Status != http.StatusForbidden {
+				t.Errorf("a review without the CSRF token: %d, want 403", res.Status)
+			}
+			alice.CSRF = token
+			if got := e.reviewState(id, phone, case_); got != before {
+				t.Errorf("after a post without the token: %s, want %s", got, before)
+			}
+
 			res := alice.Do(http.MethodPost, "/orders/comment/", good(map[string]any{"comment": "  屏幕很好，续航也不错  ", "score": "4", "is_anonymous": true}))
 			if body := res.JSON(t); res.Status != http.StatusOK || body["code"] != 0.0 || body["finished"] != false {
 				t.Fatalf("first review: %d %s", res.Status, res.Body)

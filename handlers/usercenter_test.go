@@ -203,6 +203,11 @@ func TestPasswordChange(t *testing.T) {
 					}
 				})
 			}
+			forged := passwordForm(testenv.Password, fresh, fresh)
+			forged.Set("csrfmiddlewaretoken", "bogus-token")
+			if res := here.Do(http.MethodPost, "/password/", forged); res.Status != http.StatusForbidden {
+				t.Errorf("a change without a valid CSRF token: %d, want 403", res.Status)
+			}
 			check := shop.NewClient(t)
 			check.Login(t, u.Username, testenv.Password) // the password did not change
 
@@ -260,5 +265,38 @@ func TestPasswordChangeLockout(t *testing.T) {
 	}
 	if !loggedIn(c) {
 		t.Error("the session ended although the password did not change")
+	}
+}
+
+// Every route of an order's life and of the user centre needs a login,
+// but a SKU's reviews: pages send the visitor to log in, JSON answers 401
+// with code 4101.
+func TestLifeRoutesNeedLogin(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	c := shop.NewClient(t)
+	for _, path := range []string{"/orders/detail/1/", "/orders/comment/?order_id=1", "/info/", "/password/"} {
+		if res := c.Get(path); res.Status != http.StatusFound || !strings.HasPrefix(res.Header.Get("Location"), "/login/?next=") {
+			t.Errorf("anonymous GET %s = %d to %q, want a redirect to the login page", path, res.Status, res.Header.Get("Location"))
+		}
+	}
+	c.Visit()
+	for _, tt := range []struct {
+		method, path string
+		body         any
+	}{
+		{http.MethodPost, "/orders/comment/", map[string]any{"order_id": "1", "sku_id": 1, "comment": "good phone", "score": 5}},
+		{http.MethodPost, "/browse_histories/", map[string]any{"sku_id": 1}},
+		{http.MethodGet, "/browse_histories/", `{}`},
+	} {
+		if res := c.Do(tt.method, tt.path, tt.body); res.Status != http.StatusUnauthorized || res.Code(t) != 4101 {
+			t.Errorf("anonymous %s %s = %d %s, want 401 code 4101", tt.method, tt.path, res.Status, res.Body)
+		}
+	}
+	if res := c.Do(http.MethodPost, "/password/", url.Values{"old_password": {"x"}}); res.Status != http.StatusFound {
+		t.Errorf("anonymous POST /password/ = %d, want a redirect to the login page", res.Status)
+	}
+	if res := c.Get("/comments/1/"); res.Status != http.StatusOK || res.Code(t) != 0 {
+		t.Errorf("anonymous GET /comments/1/ = %d %s, want 200 code 0", res.Status, res.Body)
 	}
 }
