@@ -20,7 +20,7 @@ import (
 type seckillRow struct {
 	strategy seckill.Strategy
 	res      *SeckillResult
-	burst    *BurstResult // --burst only
+	burst    *BurstResult     // --burst only
 	lag      [4]time.Duration // persistence lag p50, p95, p99, max
 	broken   []string
 }

@@ -37,8 +37,8 @@ type Config struct {
 	// of its own, and each order adds 1-3 units with POST /carts/ (Count
 	// is ignored) before committing.
 	Browser bool
-	RunID     string        // makes usernames unique across runs
-	Log       io.Writer     // progress; nil for none
+	RunID   string    // makes usernames unique across runs
+	Log     io.Writer // progress; nil for none
 	// Timed brackets the timed phase (after sign-up), e.g. to profile it:
 	// it is called with true when the load starts and false when it ends.
 	Timed func(running bool)
