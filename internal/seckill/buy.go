@@ -82,7 +82,7 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 		if err != nil {
 			return "", fmt.Errorf("flash-sale buy of sku %d for user %d: %w", sku, uid, err)
 		}
-		if left <= 0 && (code == codeOK || code == codeSoldOut) {
+		if left <= 0 && (code == codeOK || code == codeSoldOut || code == codeLimit) {
 			e.markSoldOut(sku)
 		}
 		switch code {
