@@ -110,7 +110,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 
 	// Flash sale.
 	app.GET("/seckill/:sku_id/", h.SeckillPage)
-	api.POST("/seckill/:sku_id/", h.SeckillBuy)
+	// A buy the sale refuses from memory is answered before the session.
+	r.POST("/seckill/:sku_id/", h.Language, h.SeckillKnown, h.Authenticate, h.LoginRequiredJSON, h.SeckillBuy)
 	api.GET("/seckill/result/:order_id/", h.SeckillResult)
 	admin.GET("/seckill/", h.AdminSeckill)
 	admin.POST("/seckill/", h.AdminSeckillOpen)
