@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -37,6 +38,8 @@ type app struct {
 	workers   sync.WaitGroup
 	// unpaidExpiry is SHOP_UNPAID_EXPIRY, for the expiry worker.
 	unpaidExpiry time.Duration
+	// draining is set once the process shuts down: /readyz answers 503.
+	draining atomic.Bool
 }
 
 // openApp connects to the database and to Redis (or starts the embedded one).
@@ -150,6 +153,7 @@ func (a *app) handlers(cfg config, base string) (*handlers.Handlers, error) {
 		CookieKey:     cfg.subkey("cookie cart"),
 		SecureCookies: cfg.SecureCookies,
 		MediaDir:      filepath.Join(cfg.DataDir, "media"),
+		Draining:      a.draining.Load,
 	})
 }
 

@@ -148,7 +148,7 @@ func bench(ctx context.Context, cfg config, args []string, log *slog.Logger, out
 		if err != nil {
 			return nil, err
 		}
-		return &loadtest.Shop{URL: "http://" + sh.addr, Store: sh.Store, Seckill: sh.Seckill, Stop: func() { sh.shutdown() }}, nil
+		return &loadtest.Shop{URL: "http://" + sh.addr, Store: sh.Store, Seckill: sh.Seckill, Stop: func() { sh.shutdown(0) }}, nil
 	}
 	return loadtest.Bench(ctx, args, loadtest.Deps{
 		Strategy:      cfg.Strategy,

@@ -40,6 +40,9 @@ type config struct {
 	RegisterRate  int           // sign-ups per client IP per hour
 	CommitSlots   int           // commit transactions at once; 0: the model default
 	UnpaidExpiry  time.Duration // unpaid online orders are canceled after this
+	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
+	// server stops taking requests, so that load balancers look elsewhere.
+	DrainDelay time.Duration
 	// The flash sale: how Redis decides a buy, and buy attempts allowed
 	// per user and per client IP each second.
 	SeckillStrategy seckill.Strategy
@@ -76,6 +79,7 @@ var envVars = [][2]string{
 	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: the CPU count; pessimistic and queue: CPU count + 1); more wait their turn"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
 	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
+	{"SHOP_DRAIN_DELAY", "after SIGTERM, how long /readyz answers 503 before the server stops taking requests (default 5s; 0s to 60s)"},
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
 	{"SHOP_SECKILL_USER_RATE", "flash-sale buy attempts allowed per user per second (default 5)"},
 	{"SHOP_SECKILL_IP_RATE", "flash-sale buy attempts allowed per client IP per second (default 1000)"},
@@ -141,6 +145,9 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 	if c.UnpaidExpiry, err = time.ParseDuration(get("SHOP_UNPAID_EXPIRY", "30m")); err != nil || c.UnpaidExpiry < time.Minute || c.UnpaidExpiry > 720*time.Hour {
 		errs = append(errs, fmt.Errorf("SHOP_UNPAID_EXPIRY: want a duration from 1m to 720h, such as 30m"))
+	}
+	if c.DrainDelay, err = time.ParseDuration(get("SHOP_DRAIN_DELAY", "5s")); err != nil || c.DrainDelay < 0 || c.DrainDelay > time.Minute {
+		errs = append(errs, fmt.Errorf("SHOP_DRAIN_DELAY: want a duration from 0s to 60s, such as 5s"))
 	}
 	if c.SecureCookies, err = strconv.ParseBool(get("SHOP_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_SECURE_COOKIES: want true or false"))

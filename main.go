@@ -32,13 +32,40 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signals()
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shop:", err)
 		os.Exit(1)
 	}
+}
+
+// errTerminated is the cause of run's context ending on SIGTERM, which
+// orchestrators and systemd send: runserver then drains for
+// SHOP_DRAIN_DELAY before it stops. Ctrl-C (SIGINT) stops at once.
+var errTerminated = errors.New("SIGTERM received")
+
+// signals returns a context that ends on SIGINT or SIGTERM, the latter
+// with the cause errTerminated. After the first signal the next one has
+// its default effect, so a second Ctrl-C ends a shutdown that takes too
+// long.
+func signals() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			if s == syscall.SIGTERM {
+				cancel(errTerminated)
+			}
+			cancel(nil)
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
 // run dispatches a subcommand, like Django's manage.py.
@@ -83,12 +110,16 @@ func runserver(ctx context.Context, cfg config, args []string, log *slog.Logger,
 		cfg.Addr, s.Store.Dialect(), s.redisName, cfg.Strategy)
 	select {
 	case err := <-s.served:
-		s.shutdown()
+		s.shutdown(0)
 		return fmt.Errorf("serve %s: %w", cfg.Addr, err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down")
-	return s.shutdown()
+	var delay time.Duration
+	if errors.Is(context.Cause(ctx), errTerminated) {
+		delay = cfg.DrainDelay
+	}
+	log.Info("shutting down: /readyz answers 503", "drain_delay", delay)
+	return s.shutdown(delay)
 }
 
 // shop is the shop serving HTTP in this process.
@@ -138,9 +169,14 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 	return s, nil
 }
 
-// shutdown lets the requests under way finish (for up to 10 seconds),
-// then stops the workers and closes the connections.
-func (s *shop) shutdown() error {
+// shutdown turns /readyz to 503 and keeps serving for delay, so that load
+// balancers stop sending requests; then it lets the requests under way
+// finish (for up to 10 seconds), stops the workers (the flash sale's
+// consumers write and acknowledge the batch they hold first) and closes
+// the connections.
+func (s *shop) shutdown(delay time.Duration) error {
+	s.draining.Store(true)
+	time.Sleep(delay)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)

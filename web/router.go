@@ -48,6 +48,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 
 	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
 	r.GET("/healthz", h.Health)
+	r.GET("/livez", h.Livez)
+	r.GET("/readyz", h.Readyz)
 	r.GET("/media/:name", h.Media)
 	r.POST(PaymentNotifyPath, h.PaymentNotify) // Alipay's: no session, no CSRF token (withCSRF)
 

@@ -92,8 +92,15 @@ func (e *Engine) tend(ctx context.Context) {
 }
 
 // consume persists the SKU's stream until ctx ends: entries left pending
-// by a consumer that stopped (for ClaimIdle) first, then new ones.
+// by a consumer that stopped (for ClaimIdle) first, then new ones. Reads
+// and writes run on work, which outlives ctx by Drain: a batch read when
+// ctx ends is still written and acknowledged, not left pending for
+// another instance to claim after ClaimIdle.
 func (e *Engine) consume(ctx context.Context, sku int64) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(e.drainFor, cancel) })
+	defer stop()
 	k := keysOf(sku)
 	lastClaim := time.Time{}
 	for ctx.Err() == nil {
@@ -101,10 +108,10 @@ func (e *Engine) consume(ctx context.Context, sku int64) {
 		var err error
 		if time.Since(lastClaim) >= e.claim/2 {
 			lastClaim = time.Now()
-			msgs, err = e.claimStale(ctx, k, e.claim)
+			msgs, err = e.claimStale(work, k, e.claim)
 		}
 		if err == nil && len(msgs) == 0 {
-			msgs, err = e.readNew(ctx, k, 500*time.Millisecond)
+			msgs, err = e.readNew(work, k, 500*time.Millisecond)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -113,8 +120,8 @@ func (e *Engine) consume(ctx context.Context, sku int64) {
 			}
 			continue
 		}
-		if err := e.persist(ctx, sku, msgs); err != nil && ctx.Err() == nil {
-			e.log.Warn("flash sale: persist", "sku", sku, "err", err)
+		if err := e.persist(work, sku, msgs); err != nil {
+			e.log.Warn("flash sale: persist", "sku", sku, "err", err, "stopping", ctx.Err() != nil)
 		}
 	}
 }

@@ -130,6 +130,10 @@ type Config struct {
 	// another one claims it (XAUTOCLAIM), as the first may have crashed;
 	// default 10s.
 	ClaimIdle time.Duration
+	// Drain is how long a consumer may still take, once Run's context
+	// ends, to write and acknowledge the batch it holds, rather than leave
+	// it pending for another instance to claim after ClaimIdle; default 5s.
+	Drain time.Duration
 	// Tick is how often Run looks for new sales, ended sales and sales
 	// missing in Redis; default 1s.
 	Tick time.Duration
@@ -153,6 +157,7 @@ type Engine struct {
 	consumer string
 	batch    int
 	claim    time.Duration
+	drainFor time.Duration
 	tick     time.Duration
 	lockTTL  time.Duration
 	soldFor  time.Duration
@@ -180,7 +185,7 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
-		batch: cfg.Batch, claim: cfg.ClaimIdle, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
+		batch: cfg.Batch, claim: cfg.ClaimIdle, drainFor: cfg.Drain, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
 		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
@@ -196,6 +201,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.claim <= 0 {
 		e.claim = 10 * time.Second
+	}
+	if e.drainFor <= 0 {
+		e.drainFor = 5 * time.Second
 	}
 	if e.tick <= 0 {
 		e.tick = time.Second
