@@ -43,6 +43,9 @@ type config struct {
 	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
 	// server stops taking requests, so that load balancers look elsewhere.
 	DrainDelay time.Duration
+	// MetricsAddr is where /metrics (Prometheus) is served, on a listener
+	// of its own; empty: no metrics.
+	MetricsAddr string
 	// The flash sale: how Redis decides a buy, and buy attempts allowed
 	// per user and per client IP each second.
 	SeckillStrategy seckill.Strategy
@@ -79,6 +82,7 @@ var envVars = [][2]string{
 	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: the CPU count; pessimistic and queue: CPU count + 1); more wait their turn"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
 	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
+	{"SHOP_METRICS_ADDR", "where /metrics (Prometheus) is served, on its own listener, e.g. 127.0.0.1:9100 (default: off; never on the public address)"},
 	{"SHOP_DRAIN_DELAY", "after SIGTERM, how long /readyz answers 503 before the server stops taking requests (default 5s; 0s to 60s)"},
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
 	{"SHOP_SECKILL_USER_RATE", "flash-sale buy attempts allowed per user per second (default 5)"},
@@ -108,6 +112,12 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		RedisURL:    get("REDIS_URL", ""),
 		DataDir:     get("SHOP_DATA_DIR", "."),
 		Demo:        get("SHOP_DEMO", "auto"),
+		MetricsAddr: get("SHOP_METRICS_ADDR", ""),
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("SHOP_METRICS_ADDR: want host:port such as 127.0.0.1:9100, got %q", c.MetricsAddr))
+		}
 	}
 	for _, p := range strings.Split(get("SHOP_TRUSTED_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p != "" {

@@ -128,6 +128,7 @@ type shop struct {
 	addr        string     // where it listens
 	served      chan error // what Serve returned, if it stopped by itself
 	srv         *http.Server
+	metrics     *http.Server // nil without SHOP_METRICS_ADDR
 	stopWorkers context.CancelFunc
 }
 
@@ -154,8 +155,18 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 		a.Close()
 		return nil, err
 	}
+	wc := web.Config{CSRFKey: cfg.subkey("csrf"), SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.Proxies, Log: log}
+	var metricsSrv *http.Server
+	if a.metrics != nil {
+		wc.Observe = a.metrics.Gin()
+		if metricsSrv, err = serveMetrics(cfg.MetricsAddr, a.metrics.Handler(), log); err != nil {
+			l.Close()
+			a.Close()
+			return nil, err
+		}
+	}
 	srv := &http.Server{
-		Handler:           web.New(h, web.Config{CSRFKey: cfg.subkey("csrf"), SecureCookies: cfg.SecureCookies, TrustedProxies: cfg.Proxies, Log: log}),
+		Handler:           web.New(h, wc),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -164,7 +175,7 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 	}
 	workers, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
 	a.startWorkers(workers)
-	s := &shop{app: a, addr: l.Addr().String(), served: make(chan error, 1), srv: srv, stopWorkers: stopWorkers}
+	s := &shop{app: a, addr: l.Addr().String(), served: make(chan error, 1), srv: srv, metrics: metricsSrv, stopWorkers: stopWorkers}
 	go func() { s.served <- s.srv.Serve(l) }()
 	return s, nil
 }
@@ -182,6 +193,28 @@ func (s *shop) shutdown(delay time.Duration) error {
 	err := s.srv.Shutdown(ctx)
 	s.stopWorkers()
 	s.waitWorkers()
+	if s.metrics != nil {
+		s.metrics.Close()
+	}
 	s.Close()
 	return err
+}
+
+// serveMetrics serves /metrics, and nothing else, on addr: a listener of
+// its own, so that the public address never exposes it.
+func serveMetrics(addr string, h http.Handler, log *slog.Logger) (*http.Server, error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve metrics on %s (SHOP_METRICS_ADDR): %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics listener stopped", "addr", addr, "err", err)
+		}
+	}()
+	log.Info("metrics served", "url", "http://"+l.Addr().String()+"/metrics")
+	return srv, nil
 }

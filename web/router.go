@@ -22,6 +22,9 @@ type Config struct {
 	// limits by client IP cannot be dodged with a forged header.
 	TrustedProxies []string
 	Log            *slog.Logger
+	// Observe, when set, sees every request first and last (Prometheus
+	// metrics by route pattern); nil: none.
+	Observe gin.HandlerFunc
 }
 
 // New returns the shop's whole HTTP handler.
@@ -43,6 +46,9 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		cfg.Log.Error("SHOP_TRUSTED_PROXIES ignored", "err", err)
 		_ = r.SetTrustedProxies(nil)
+	}
+	if cfg.Observe != nil {
+		r.Use(cfg.Observe) // before recovery, so that it sees a panic's 500
 	}
 	r.Use(recovery(cfg.Log), requestLog(cfg.Log), securityHeaders)
 
@@ -162,6 +168,9 @@ var uploads = map[string]int64{
 // csrfmiddlewaretoken form field, as in Django.
 func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler {
 	failures := gin.New()
+	if cfg.Observe != nil {
+		failures.Use(cfg.Observe)
+	}
 	failures.Use(recovery(cfg.Log), securityHeaders, h.Language, h.Authenticate)
 	failures.NoRoute(h.CSRFFailure)
 

@@ -245,6 +245,7 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 		if permanent(err) {
 			if len(batch) == 1 {
 				e.stats.failed(1)
+				e.obs.Failed(1)
 				en := batch[0]
 				e.log.Error("flash sale: order cannot be persisted; its unit goes back on sale", "order", en.order.OrderID, "err", err)
 				return e.fail(context.WithoutCancel(ctx), sku, en.order.OrderID, en.order.UserID, en.id, err.Error())
@@ -273,12 +274,19 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 // orders written are then added to what Redis knows of the sale, if it
 // does not know them yet, so that its counts stay the database's.
 func (e *Engine) written(ctx context.Context, sku int64, batch []entry, res models.PersistResult) error {
-	e.stats.persisted(e.now(), batch, res.Created, res.Skipped)
+	now := e.now()
+	e.stats.persisted(now, batch, res.Created, res.Skipped)
 	refused := make(map[string]string, len(res.Refused))
 	for _, r := range res.Refused {
 		refused[r.OrderID] = r.Reason
 	}
 	e.stats.failed(len(refused))
+	e.obs.Failed(len(refused))
+	for _, en := range batch {
+		if _, no := refused[en.order.OrderID]; !no {
+			e.obs.Persisted(now.Sub(en.order.Decided))
+		}
+	}
 	ids := make([]string, 0, len(batch))
 	var kept []models.SeckillOrder
 	for _, en := range batch {

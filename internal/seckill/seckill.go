@@ -145,6 +145,48 @@ type Config struct {
 	SoldOutFor time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Observer is told what the sale does, for metrics; nil tells nobody.
+	Observer Observer
+}
+
+// Observer is told what the flash sale did, for metrics. Its methods must
+// be quick and safe for concurrent use.
+type Observer interface {
+	// Decided is one Buy's answer (BuyOutcome).
+	Decided(outcome string)
+	// Persisted is one order of a batch the database took, with its
+	// persistence lag: from Redis's decision to the COMMIT.
+	Persisted(lag time.Duration)
+	// Failed is n orders the database refused for good.
+	Failed(n int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Decided(string)          {}
+func (noObserver) Persisted(time.Duration) {}
+func (noObserver) Failed(int)              {}
+
+// BuyOutcome names a Buy's answer for Observer.Decided: ok, sold_out,
+// limit, not_started, ended, no_sale, busy (models.ErrBusy) or error.
+func BuyOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrSoldOut):
+		return "sold_out"
+	case errors.Is(err, ErrLimit):
+		return "limit"
+	case errors.Is(err, ErrNotStarted):
+		return "not_started"
+	case errors.Is(err, ErrEnded):
+		return "ended"
+	case errors.Is(err, ErrNoSale):
+		return "no_sale"
+	case errors.Is(err, models.ErrBusy):
+		return "busy"
+	}
+	return "error"
 }
 
 // Engine runs flash sales. Build it with New.
@@ -162,6 +204,7 @@ type Engine struct {
 	lockTTL  time.Duration
 	soldFor  time.Duration
 	now      func() time.Time
+	obs      Observer
 
 	soldMu     sync.RWMutex
 	soldOut    map[int64]time.Time // sku -> until when "sold out" is answered from memory
@@ -186,7 +229,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
 		batch: cfg.Batch, claim: cfg.ClaimIdle, drainFor: cfg.Drain, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
-		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
+		soldFor: cfg.SoldOutFor, now: cfg.Now, obs: cfg.Observer, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
 	if e.log == nil {
@@ -216,6 +259,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.obs == nil {
+		e.obs = noObserver{}
 	}
 	e.stats.init()
 	return e, nil
