@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ type config struct {
 	SecretFromEnv bool // false: the per-directory development key
 	Strategy      order.Strategy
 	LogLevel      slog.Level
+	LogFormat     string // text or json
 	DataDir       string
 	DBMaxConns    int
 	SecureCookies bool
@@ -75,6 +77,7 @@ var envVars = [][2]string{
 	{"SECRET_KEY", "signs sessions, CSRF tokens and cookie carts (32+ characters); unset: a development key kept in SHOP_DATA_DIR"},
 	{"SHOP_STOCK_STRATEGY", "optimistic (default), conditional, pessimistic or queue"},
 	{"SHOP_LOG_LEVEL", "debug, info (default), warn or error"},
+	{"SHOP_LOG_FORMAT", "text (default: key=value lines) or json (one JSON object a line, log/slog)"},
 	{"SHOP_DATA_DIR", "where the development secret key and uploaded images (media/) are kept (default .)"},
 	{"SHOP_DB_MAX_CONNS", "database pool size (default 4 on SQLite, 16 otherwise)"},
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
@@ -121,12 +124,20 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 	for _, p := range strings.Split(get("SHOP_TRUSTED_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p != "" {
+			if _, err := netip.ParsePrefix(p); err != nil && net.ParseIP(p) == nil {
+				errs = append(errs, fmt.Errorf("SHOP_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR such as 10.0.0.0/8", p))
+			}
 			c.Proxies = append(c.Proxies, p)
 		}
 	}
 	var err error
 	if c.Strategy, err = order.ParseStrategy(get("SHOP_STOCK_STRATEGY", "optimistic")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_STOCK_STRATEGY: %w", err))
+	}
+	switch c.LogFormat = get("SHOP_LOG_FORMAT", "text"); c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("SHOP_LOG_FORMAT: want text or json, got %q", c.LogFormat))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("SHOP_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_LOG_LEVEL: want debug, info, warn or error: %w", err))

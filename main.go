@@ -87,8 +87,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	log := newLogger(cfg, stderr)
 	return c.run(ctx, cfg, args, log, stdout)
+}
+
+// newLogger is the process's logger: SHOP_LOG_FORMAT's handler at
+// SHOP_LOG_LEVEL, adding the request id to lines logged for a request.
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.LogFormat == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	return slog.New(web.LogHandler(h))
 }
 
 // runserver serves the shop until ctx ends, then shuts down gracefully.

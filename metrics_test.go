@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -139,4 +140,67 @@ func scrape(body string) map[string]float64 {
 		out[line[:i]] = v
 	}
 	return out
+}
+
+// SHOP_LOG_FORMAT=json writes one JSON object a line; a request's log line
+// carries the id sent back in X-Request-ID.
+func TestJSONLogsCarryRequestID(t *testing.T) {
+	dir := t.TempDir()
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":    "sqlite:///" + filepath.Join(dir, "shop.db"),
+		"SHOP_DATA_DIR":   dir,
+		"SHOP_DEMO":       "off",
+		"SHOP_LOG_FORMAT": "json",
+	})
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"runserver", addr}, getenv, io.Discard, &out) }()
+	var res *http.Response
+	var err error
+	for range 200 {
+		if res, err = http.Get("http://" + addr + "/livez"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		cancel()
+		t.Fatalf("GET /livez: %v; output:\n%s", err, out.String())
+	}
+	res.Body.Close()
+	id := res.Header.Get("X-Request-ID")
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run returned %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("runserver did not stop after its context ended")
+	}
+	if id == "" {
+		t.Fatal("no X-Request-ID on the answer")
+	}
+	found := false
+	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		if !strings.HasPrefix(line, "{") {
+			continue // the development key's warning, before the logger exists
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Errorf("log line is not JSON: %v: %s", err, line)
+			continue
+		}
+		if rec["msg"] == "http" && rec["path"] == "/livez" {
+			found = true
+			if rec["request_id"] != id {
+				t.Errorf("request log line %s: request_id %v, want %q (X-Request-ID)", line, rec["request_id"], id)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no request log line for GET /livez in:\n%s", out.String())
+	}
 }

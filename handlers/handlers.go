@@ -362,7 +362,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		}
 	}
 	if status >= 500 {
-		h.Log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		h.Log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusTooManyRequests && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")

@@ -29,7 +29,7 @@ type Config struct {
 
 // New returns the shop's whole HTTP handler.
 func New(h *handlers.Handlers, cfg Config) http.Handler {
-	return withCSRF(routes(h, cfg), h, cfg)
+	return withRequestID(parseProxies(cfg.TrustedProxies), withCSRF(routes(h, cfg), h, cfg))
 }
 
 // Routes lists every route New serves, so that tests can walk them (every
