@@ -96,6 +96,7 @@ var envVars = [][2]string{
 	{"ALIPAY_GATEWAY", "Alipay's gateway (default " + alipay.DefaultGateway + "; sandbox: " + alipay.SandboxGateway + ")"},
 	{"SHOP_BASE_URL", "where Alipay and browsers reach the shop, for notify_url and return_url (default http://SHOP_ADDR)"},
 	{"SHOP_DEV_PAYMENT", "the built-in development payment gateway without ALIPAY_*: auto (default: on SQLite only), on, off"},
+	{"SHOP_SUPERUSER_PASSWORD", "createsuperuser and changepassword: the password to set (else the first line of standard input)"},
 	{"SHOP_DEMO", "auto (default: load the demo catalog into an empty SQLite database), on, off"},
 }
 
@@ -261,6 +262,12 @@ func (c config) baseURL(listening string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// superuserPassword is SHOP_SUPERUSER_PASSWORD, the password that
+// createsuperuser and changepassword set (else they read standard input).
+func superuserPassword(getenv func(string) string) string {
+	return getenv("SHOP_SUPERUSER_PASSWORD")
 }
 
 const devKeyFile = ".shop-secret-key"

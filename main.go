@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,7 +34,7 @@ func main() {
 		debug.SetGCPercent(gcPercent)
 	}
 	ctx, stop := signals()
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	err := runInput(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "shop:", err)
@@ -68,8 +69,17 @@ func signals() (context.Context, func()) {
 	return ctx, func() { signal.Stop(ch); cancel(nil) }
 }
 
-// run dispatches a subcommand, like Django's manage.py.
+// run dispatches a subcommand, like Django's manage.py. Tests call it;
+// main calls runInput, which also passes standard input.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	return runInput(ctx, args, getenv, strings.NewReader(""), stdout, stderr)
+}
+
+// runInput is run with standard input (createsuperuser and changepassword
+// read a password from it). The subcommand reads its arguments first, then
+// loads the configuration, so that `shop CMD -h` and bad arguments answer
+// without any environment and without writing the development key.
+func runInput(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := "runserver"
 	if len(args) > 0 {
 		cmd, args = args[0], args[1:]
@@ -83,12 +93,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		printHelp(stderr)
 		return fmt.Errorf("unknown subcommand %q", cmd)
 	}
-	cfg, err := loadConfig(getenv, stderr)
-	if err != nil {
-		return fmt.Errorf("invalid configuration:\n%w", err)
+	cl := &cli{stdin: stdin, stdout: stdout, stderr: stderr, password: superuserPassword(getenv)}
+	cl.load = func() (config, *slog.Logger, error) {
+		cfg, err := loadConfig(getenv, stderr)
+		if err != nil {
+			return cfg, nil, fmt.Errorf("invalid configuration:\n%w", err)
+		}
+		return cfg, newLogger(cfg, stderr), nil
 	}
-	log := newLogger(cfg, stderr)
-	return c.run(ctx, cfg, args, log, stdout)
+	err := c.run(ctx, cl, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the flag package printed the usage
+	}
+	return err
 }
 
 // newLogger is the process's logger: SHOP_LOG_FORMAT's handler at
@@ -103,10 +120,19 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 }
 
 // runserver serves the shop until ctx ends, then shuts down gracefully.
-func runserver(ctx context.Context, cfg config, args []string, log *slog.Logger, stdout io.Writer) error {
-	if len(args) > 1 {
+func runserver(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 1 || (len(args) == 1 && strings.HasPrefix(args[0], "-")) {
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fmt.Fprintln(c.stdout, "usage: shop runserver [ADDR]\n\nServe the shop on ADDR (default: SHOP_ADDR, or 127.0.0.1:8000) until SIGTERM or Ctrl-C.")
+			return nil
+		}
 		return errors.New("usage: shop runserver [ADDR]")
 	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	stdout := c.stdout
 	if len(args) == 1 {
 		cfg.Addr = args[0]
 	}
