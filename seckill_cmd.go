@@ -25,8 +25,12 @@ defaults to now, --end to an hour after the start, --price to the SKU's price.`
 // nothing of the running shop's).
 func seckillCmd(ctx context.Context, c *cli, args []string) error {
 	out := c.stdout
+	usage := func() error {
+		fmt.Fprintln(c.stderr, seckillUsage)
+		return errors.New("usage: shop seckill open|close|reconcile|status ... (shop seckill -h)")
+	}
 	if len(args) == 0 {
-		return errors.New(seckillUsage)
+		return usage()
 	}
 	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprintln(out, seckillUsage)
@@ -138,13 +142,13 @@ func seckillCmd(ctx context.Context, c *cli, args []string) error {
 			return nil
 		}
 	default:
-		return errors.New(seckillUsage)
+		return usage()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New(seckillUsage)
+		return usage()
 	}
 	cfg, log, err := c.load()
 	if err != nil {

@@ -280,9 +280,6 @@ func (e *rejection) Error() string { return "rejected: " + e.Key }
 
 func reject(key string) error { return &rejection{Key: key} }
 
-// rejectf is reject with a message that takes arguments.
-func rejectf(key string, args ...any) error { return &rejection{Key: key, Args: args} }
-
 // statusError answers a bare HTTP status with its standard message.
 type statusError struct{ Status int }
 
