@@ -217,6 +217,10 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 	return s, nil
 }
 
+// requestsGrace is how long the requests under way may take to finish at
+// shutdown. deploy/shop.service's TimeoutStopSec allows for it.
+const requestsGrace = 10 * time.Second
+
 // shutdown turns /readyz to 503 and keeps serving for delay, so that load
 // balancers stop sending requests; then it lets the requests under way
 // finish (for up to 10 seconds), stops the workers (the flash sale's
@@ -225,7 +229,7 @@ func startShop(ctx context.Context, cfg config, log *slog.Logger, out io.Writer)
 func (s *shop) shutdown(delay time.Duration) error {
 	s.draining.Store(true)
 	time.Sleep(delay)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), requestsGrace)
 	defer cancel()
 	err := s.srv.Shutdown(ctx)
 	s.stopWorkers()

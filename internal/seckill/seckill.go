@@ -132,7 +132,8 @@ type Config struct {
 	ClaimIdle time.Duration
 	// Drain is how long a consumer may still take, once Run's context
 	// ends, to write and acknowledge the batch it holds, rather than leave
-	// it pending for another instance to claim after ClaimIdle; default 5s.
+	// it pending for another instance to claim after ClaimIdle; default
+	// DefaultDrain.
 	Drain time.Duration
 	// Tick is how often Run looks for new sales, ended sales and sales
 	// missing in Redis; default 1s.
@@ -148,6 +149,10 @@ type Config struct {
 	// Observer is told what the sale does, for metrics; nil tells nobody.
 	Observer Observer
 }
+
+// DefaultDrain is Config.Drain's default. A consumer may also wait up to
+// half a second more for a read under way when Run's context ends.
+const DefaultDrain = 5 * time.Second
 
 // Observer is told what the flash sale did, for metrics. Its methods must
 // be quick and safe for concurrent use.
@@ -246,7 +251,7 @@ func New(cfg Config) (*Engine, error) {
 		e.claim = 10 * time.Second
 	}
 	if e.drainFor <= 0 {
-		e.drainFor = 5 * time.Second
+		e.drainFor = DefaultDrain
 	}
 	if e.tick <= 0 {
 		e.tick = time.Second
