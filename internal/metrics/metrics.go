@@ -162,60 +162,71 @@ func (m *Metrics) WatchDB(name string, db *sql.DB) {
 }
 
 // WatchRedis reports the Redis client's pool statistics.
-func (m *Metrics) WatchRedis(rdb *redis.Client) { m.reg.MustRegister(redisPool{rdb}) }
+func (m *Metrics) WatchRedis(rdb *redis.Client) {
+	m.reg.MustRegister(&redisPool{rdb: rdb,
+		hits:     prometheus.NewDesc("shop_redis_pool_hits_total", "Times a free connection was found in the Redis pool.", nil, nil),
+		misses:   prometheus.NewDesc("shop_redis_pool_misses_total", "Times no free connection was in the Redis pool.", nil, nil),
+		timeouts: prometheus.NewDesc("shop_redis_pool_timeouts_total", "Times waiting for a Redis connection timed out.", nil, nil),
+		conns:    prometheus.NewDesc("shop_redis_pool_connections", "Connections in the Redis pool, by state (total, idle).", []string{"state"}, nil),
+	})
+}
 
 // WatchSeckill reports every live sale's stream length and pending
 // entries, read from Redis at each scrape (within 2 s).
-func (m *Metrics) WatchSeckill(e *seckill.Engine) { m.reg.MustRegister(streams{e}) }
-
-var (
-	poolHits     = prometheus.NewDesc("shop_redis_pool_hits_total", "Times a free connection was found in the Redis pool.", nil, nil)
-	poolMisses   = prometheus.NewDesc("shop_redis_pool_misses_total", "Times no free connection was in the Redis pool.", nil, nil)
-	poolTimeouts = prometheus.NewDesc("shop_redis_pool_timeouts_total", "Times waiting for a Redis connection timed out.", nil, nil)
-	poolConns    = prometheus.NewDesc("shop_redis_pool_connections", "Connections in the Redis pool, by state (total, idle).", []string{"state"}, nil)
-	streamLen    = prometheus.NewDesc("shop_seckill_stream_length", "Entries in a live flash sale's stream.", []string{"sku"}, nil)
-	streamPend   = prometheus.NewDesc("shop_seckill_pending_entries", "A live flash sale's stream entries read by a consumer and not yet acknowledged.", []string{"sku"}, nil)
-	streamUp     = prometheus.NewDesc("shop_seckill_streams_up", "1 if the flash-sale streams could be read from Redis at this scrape.", nil, nil)
-)
-
-type redisPool struct{ rdb *redis.Client }
-
-func (redisPool) Describe(ch chan<- *prometheus.Desc) {
-	ch <- poolHits
-	ch <- poolMisses
-	ch <- poolTimeouts
-	ch <- poolConns
+func (m *Metrics) WatchSeckill(e *seckill.Engine) {
+	m.reg.MustRegister(&streams{e: e,
+		length:  prometheus.NewDesc("shop_seckill_stream_length", "Entries in a live flash sale's stream.", []string{"sku"}, nil),
+		pending: prometheus.NewDesc("shop_seckill_pending_entries", "A live flash sale's stream entries read by a consumer and not yet acknowledged.", []string{"sku"}, nil),
+		up:      prometheus.NewDesc("shop_seckill_streams_up", "1 if the flash-sale streams could be read from Redis at this scrape.", nil, nil),
+	})
 }
 
-func (r redisPool) Collect(ch chan<- prometheus.Metric) {
+// redisPool collects go-redis's pool statistics at each scrape.
+type redisPool struct {
+	rdb                           *redis.Client
+	hits, misses, timeouts, conns *prometheus.Desc
+}
+
+func (r *redisPool) Describe(ch chan<- *prometheus.Desc) {
+	ch <- r.hits
+	ch <- r.misses
+	ch <- r.timeouts
+	ch <- r.conns
+}
+
+func (r *redisPool) Collect(ch chan<- prometheus.Metric) {
 	s := r.rdb.PoolStats()
-	ch <- prometheus.MustNewConstMetric(poolHits, prometheus.CounterValue, float64(s.Hits))
-	ch <- prometheus.MustNewConstMetric(poolMisses, prometheus.CounterValue, float64(s.Misses))
-	ch <- prometheus.MustNewConstMetric(poolTimeouts, prometheus.CounterValue, float64(s.Timeouts))
-	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.TotalConns), "total")
-	ch <- prometheus.MustNewConstMetric(poolConns, prometheus.GaugeValue, float64(s.IdleConns), "idle")
+	ch <- prometheus.MustNewConstMetric(r.hits, prometheus.CounterValue, float64(s.Hits))
+	ch <- prometheus.MustNewConstMetric(r.misses, prometheus.CounterValue, float64(s.Misses))
+	ch <- prometheus.MustNewConstMetric(r.timeouts, prometheus.CounterValue, float64(s.Timeouts))
+	ch <- prometheus.MustNewConstMetric(r.conns, prometheus.GaugeValue, float64(s.TotalConns), "total")
+	ch <- prometheus.MustNewConstMetric(r.conns, prometheus.GaugeValue, float64(s.IdleConns), "idle")
 }
 
-type streams struct{ e *seckill.Engine }
-
-func (streams) Describe(ch chan<- *prometheus.Desc) {
-	ch <- streamLen
-	ch <- streamPend
-	ch <- streamUp
+// streams collects the live flash sales' streams at each scrape.
+type streams struct {
+	e                   *seckill.Engine
+	length, pending, up *prometheus.Desc
 }
 
-func (s streams) Collect(ch chan<- prometheus.Metric) {
+func (s *streams) Describe(ch chan<- *prometheus.Desc) {
+	ch <- s.length
+	ch <- s.pending
+	ch <- s.up
+}
+
+func (s *streams) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	bl, err := s.e.Backlogs(ctx)
 	if err != nil {
-		ch <- prometheus.MustNewConstMetric(streamUp, prometheus.GaugeValue, 0)
+		ch <- prometheus.MustNewConstMetric(s.up, prometheus.GaugeValue, 0)
 		return
 	}
-	ch <- prometheus.MustNewConstMetric(streamUp, prometheus.GaugeValue, 1)
+	ch <- prometheus.MustNewConstMetric(s.up, prometheus.GaugeValue, 1)
 	for _, b := range bl {
 		sku := strconv.FormatInt(b.SKUID, 10)
-		ch <- prometheus.MustNewConstMetric(streamLen, prometheus.GaugeValue, float64(b.Length), sku)
-		ch <- prometheus.MustNewConstMetric(streamPend, prometheus.GaugeValue, float64(b.Pending), sku)
+		ch <- prometheus.MustNewConstMetric(s.length, prometheus.GaugeValue, float64(b.Length), sku)
+		ch <- prometheus.MustNewConstMetric(s.pending, prometheus.GaugeValue, float64(b.Pending), sku)
 	}
 }
