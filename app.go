@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -17,6 +18,7 @@ import (
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/handlers"
 	"github.com/meiduo/shop/internal/alipay"
+	"github.com/meiduo/shop/internal/metrics"
 	"github.com/meiduo/shop/internal/seckill"
 	"github.com/meiduo/shop/migrations"
 	"github.com/meiduo/shop/models"
@@ -37,6 +39,10 @@ type app struct {
 	workers   sync.WaitGroup
 	// unpaidExpiry is SHOP_UNPAID_EXPIRY, for the expiry worker.
 	unpaidExpiry time.Duration
+	// metrics is nil unless SHOP_METRICS_ADDR is set.
+	metrics *metrics.Metrics
+	// draining is set once the process shuts down: /readyz answers 503.
+	draining atomic.Bool
 }
 
 // openApp connects to the database and to Redis (or starts the embedded one).
@@ -46,6 +52,13 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a := &app{Store: st, log: log, unpaidExpiry: cfg.UnpaidExpiry}
+	var orderObs order.Observer
+	var saleObs seckill.Observer
+	if cfg.MetricsAddr != "" {
+		a.metrics = metrics.New()
+		orderObs = a.metrics.Orders(string(cfg.Strategy), func() int { return a.Orders.Waiting() }, func() int { return a.Orders.Committing() })
+		saleObs = a.metrics.Seckill()
+	}
 	if cfg.RedisURL == "" {
 		if err := a.startEmbeddedRedis(); err != nil {
 			a.Close()
@@ -65,10 +78,20 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 		a.Close()
 		return nil, fmt.Errorf("connect to Redis at %s: %w", a.redisName, err)
 	}
-	a.Orders = order.New(st, order.Config{Strategy: cfg.Strategy, Concurrency: cfg.CommitSlots})
-	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st.Sales, Strategy: cfg.SeckillStrategy, Log: log}); err != nil {
+	a.Orders = order.New(st, order.Config{Strategy: cfg.Strategy, Concurrency: cfg.CommitSlots, Observer: orderObs})
+	if a.Seckill, err = seckill.New(seckill.Config{Redis: a.Redis, DB: st.Sales, Strategy: cfg.SeckillStrategy, Log: log, Observer: saleObs}); err != nil {
 		a.Close()
 		return nil, err
+	}
+	if a.metrics != nil {
+		sqlDB, err := st.SQL()
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.metrics.WatchDB(string(st.Dialect()), sqlDB)
+		a.metrics.WatchRedis(a.Redis)
+		a.metrics.WatchSeckill(a.Seckill)
 	}
 	return a, nil
 }
@@ -150,6 +173,7 @@ func (a *app) handlers(cfg config, base string) (*handlers.Handlers, error) {
 		CookieKey:     cfg.subkey("cookie cart"),
 		SecureCookies: cfg.SecureCookies,
 		MediaDir:      filepath.Join(cfg.DataDir, "media"),
+		Draining:      a.draining.Load,
 	})
 }
 
@@ -199,6 +223,9 @@ func (a *app) expireUnpaid(ctx context.Context) {
 			a.log.Error("expire unpaid orders", "err", err)
 		case n > 0:
 			a.log.Info("expired unpaid orders", "canceled", n)
+			if a.metrics != nil {
+				a.metrics.Expired(n)
+			}
 		}
 		select {
 		case <-ctx.Done():

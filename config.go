@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -32,6 +33,7 @@ type config struct {
 	SecretFromEnv bool // false: the per-directory development key
 	Strategy      order.Strategy
 	LogLevel      slog.Level
+	LogFormat     string // text or json
 	DataDir       string
 	DBMaxConns    int
 	SecureCookies bool
@@ -40,6 +42,12 @@ type config struct {
 	RegisterRate  int           // sign-ups per client IP per hour
 	CommitSlots   int           // commit transactions at once; 0: the model default
 	UnpaidExpiry  time.Duration // unpaid online orders are canceled after this
+	// DrainDelay is how long /readyz answers 503 after SIGTERM before the
+	// server stops taking requests, so that load balancers look elsewhere.
+	DrainDelay time.Duration
+	// MetricsAddr is where /metrics (Prometheus) is served, on a listener
+	// of its own; empty: no metrics.
+	MetricsAddr string
 	// The flash sale: how Redis decides a buy, and buy attempts allowed
 	// per user and per client IP each second.
 	SeckillStrategy seckill.Strategy
@@ -69,6 +77,7 @@ var envVars = [][2]string{
 	{"SECRET_KEY", "signs sessions, CSRF tokens and cookie carts (32+ characters); unset: a development key kept in SHOP_DATA_DIR"},
 	{"SHOP_STOCK_STRATEGY", "optimistic (default), conditional, pessimistic or queue"},
 	{"SHOP_LOG_LEVEL", "debug, info (default), warn or error"},
+	{"SHOP_LOG_FORMAT", "text (default: key=value lines) or json (one JSON object a line, log/slog)"},
 	{"SHOP_DATA_DIR", "where the development secret key and uploaded images (media/) are kept (default .)"},
 	{"SHOP_DB_MAX_CONNS", "database pool size (default 4 on SQLite, 16 otherwise)"},
 	{"SHOP_SECURE_COOKIES", "true when served over HTTPS (default false)"},
@@ -76,6 +85,8 @@ var envVars = [][2]string{
 	{"SHOP_COMMIT_CONCURRENCY", "order commits running at once (default: the CPU count; pessimistic and queue: CPU count + 1); more wait their turn"},
 	{"SHOP_REGISTER_PER_HOUR", "sign-ups allowed per client IP per hour (default 20)"},
 	{"SHOP_UNPAID_EXPIRY", "unpaid online-payment orders are canceled, their stock returned, after this long (default 30m; 1m to 720h)"},
+	{"SHOP_METRICS_ADDR", "where /metrics (Prometheus) is served, on its own listener, e.g. 127.0.0.1:9100 (default: off; never on the public address)"},
+	{"SHOP_DRAIN_DELAY", "after SIGTERM, how long /readyz answers 503 before the server stops taking requests (default 5s; 0s to 60s)"},
 	{"SHOP_SECKILL_STRATEGY", "how Redis decides a flash-sale buy: lua (default), watch or lock"},
 	{"SHOP_SECKILL_USER_RATE", "flash-sale buy attempts allowed per user per second (default 5)"},
 	{"SHOP_SECKILL_IP_RATE", "flash-sale buy attempts allowed per client IP per second (default 1000)"},
@@ -85,6 +96,7 @@ var envVars = [][2]string{
 	{"ALIPAY_GATEWAY", "Alipay's gateway (default " + alipay.DefaultGateway + "; sandbox: " + alipay.SandboxGateway + ")"},
 	{"SHOP_BASE_URL", "where Alipay and browsers reach the shop, for notify_url and return_url (default http://SHOP_ADDR)"},
 	{"SHOP_DEV_PAYMENT", "the built-in development payment gateway without ALIPAY_*: auto (default: on SQLite only), on, off"},
+	{"SHOP_SUPERUSER_PASSWORD", "createsuperuser and changepassword: the password to set (else the first line of standard input)"},
 	{"SHOP_DEMO", "auto (default: load the demo catalog into an empty SQLite database), on, off"},
 }
 
@@ -104,15 +116,29 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 		RedisURL:    get("REDIS_URL", ""),
 		DataDir:     get("SHOP_DATA_DIR", "."),
 		Demo:        get("SHOP_DEMO", "auto"),
+		MetricsAddr: get("SHOP_METRICS_ADDR", ""),
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("SHOP_METRICS_ADDR: want host:port such as 127.0.0.1:9100, got %q", c.MetricsAddr))
+		}
 	}
 	for _, p := range strings.Split(get("SHOP_TRUSTED_PROXIES", ""), ",") {
 		if p = strings.TrimSpace(p); p != "" {
+			if _, err := netip.ParsePrefix(p); err != nil && net.ParseIP(p) == nil {
+				errs = append(errs, fmt.Errorf("SHOP_TRUSTED_PROXIES: %q is neither an IP address nor a CIDR such as 10.0.0.0/8", p))
+			}
 			c.Proxies = append(c.Proxies, p)
 		}
 	}
 	var err error
 	if c.Strategy, err = order.ParseStrategy(get("SHOP_STOCK_STRATEGY", "optimistic")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_STOCK_STRATEGY: %w", err))
+	}
+	switch c.LogFormat = get("SHOP_LOG_FORMAT", "text"); c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("SHOP_LOG_FORMAT: want text or json, got %q", c.LogFormat))
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("SHOP_LOG_LEVEL", "info"))); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_LOG_LEVEL: want debug, info, warn or error: %w", err))
@@ -141,6 +167,9 @@ func loadConfig(getenv func(string) string, stderr io.Writer) (config, error) {
 	}
 	if c.UnpaidExpiry, err = time.ParseDuration(get("SHOP_UNPAID_EXPIRY", "30m")); err != nil || c.UnpaidExpiry < time.Minute || c.UnpaidExpiry > 720*time.Hour {
 		errs = append(errs, fmt.Errorf("SHOP_UNPAID_EXPIRY: want a duration from 1m to 720h, such as 30m"))
+	}
+	if c.DrainDelay, err = time.ParseDuration(get("SHOP_DRAIN_DELAY", "5s")); err != nil || c.DrainDelay < 0 || c.DrainDelay > time.Minute {
+		errs = append(errs, fmt.Errorf("SHOP_DRAIN_DELAY: want a duration from 0s to 60s, such as 5s"))
 	}
 	if c.SecureCookies, err = strconv.ParseBool(get("SHOP_SECURE_COOKIES", "false")); err != nil {
 		errs = append(errs, fmt.Errorf("SHOP_SECURE_COOKIES: want true or false"))
@@ -233,6 +262,12 @@ func (c config) baseURL(listening string) string {
 		host = "127.0.0.1"
 	}
 	return "http://" + net.JoinHostPort(host, port)
+}
+
+// superuserPassword is SHOP_SUPERUSER_PASSWORD, the password that
+// createsuperuser and changepassword set (else they read standard input).
+func superuserPassword(getenv func(string) string) string {
+	return getenv("SHOP_SUPERUSER_PASSWORD")
 }
 
 const devKeyFile = ".shop-secret-key"

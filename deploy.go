@@ -2,11 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"time"
 
@@ -84,15 +80,16 @@ func redisPersistence(ctx context.Context, rawURL string) string {
 
 // check validates the configuration (loadConfig already did) and, with
 // --deploy, lists every setting unsafe for production.
-func check(ctx context.Context, cfg config, args []string, _ *slog.Logger, out io.Writer) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(out)
+func check(ctx context.Context, c *cli, args []string) error {
+	out := c.stdout
+	fs := newFlags("check", "[--deploy]", out)
 	deploy := fs.Bool("deploy", false, "also list the settings unsafe for production")
-	if err := fs.Parse(args); err != nil {
+	if err := parse(fs, args, 0); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return errors.New("usage: shop check [--deploy]")
+	cfg, _, err := c.load()
+	if err != nil {
+		return err
 	}
 	if !*deploy {
 		fmt.Fprintln(out, "configuration OK")

@@ -130,6 +130,11 @@ func TestInvalidConfigIsReportedAtStartup(t *testing.T) {
 			"ALIPAY_PUBLIC_KEY": testKey("alipay_public.pem"), "SHOP_DEV_PAYMENT": "on"}, "SHOP_DEV_PAYMENT"},
 		{"bad dev payment", map[string]string{"SHOP_DEV_PAYMENT": "yes"}, "SHOP_DEV_PAYMENT"},
 		{"bad base URL", map[string]string{"SHOP_BASE_URL": "shop.example.com"}, "SHOP_BASE_URL"},
+		{"bad log format", map[string]string{"SHOP_LOG_FORMAT": "xml"}, "SHOP_LOG_FORMAT"},
+		{"bad trusted proxy", map[string]string{"SHOP_TRUSTED_PROXIES": "10.0.0.1, nginx.local"}, "SHOP_TRUSTED_PROXIES"},
+		{"bad metrics address", map[string]string{"SHOP_METRICS_ADDR": "9100"}, "SHOP_METRICS_ADDR"},
+		{"bad drain delay", map[string]string{"SHOP_DRAIN_DELAY": "5 minutes"}, "SHOP_DRAIN_DELAY"},
+		{"drain delay too long", map[string]string{"SHOP_DRAIN_DELAY": "2m"}, "SHOP_DRAIN_DELAY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

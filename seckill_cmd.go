@@ -5,8 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -25,12 +23,18 @@ defaults to now, --end to an hour after the start, --price to the SKU's price.`
 // seckillCmd runs the flash sale's operator commands on the configured
 // database and Redis (REDIS_URL is required: an in-process Redis would hold
 // nothing of the running shop's).
-func seckillCmd(ctx context.Context, cfg config, args []string, log *slog.Logger, out io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(seckillUsage)
+func seckillCmd(ctx context.Context, c *cli, args []string) error {
+	out := c.stdout
+	usage := func() error {
+		fmt.Fprintln(c.stderr, seckillUsage)
+		return errors.New("usage: shop seckill open|close|reconcile|status ... (shop seckill -h)")
 	}
-	if cfg.RedisURL == "" {
-		return errors.New("shop seckill needs REDIS_URL: the sale lives in the shop's Redis")
+	if len(args) == 0 {
+		return usage()
+	}
+	if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprintln(out, seckillUsage)
+		return nil
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("seckill "+sub, flag.ContinueOnError)
@@ -138,13 +142,20 @@ func seckillCmd(ctx context.Context, cfg config, args []string, log *slog.Logger
 			return nil
 		}
 	default:
-		return errors.New(seckillUsage)
+		return usage()
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New(seckillUsage)
+		return usage()
+	}
+	cfg, log, err := c.load()
+	if err != nil {
+		return err
+	}
+	if cfg.RedisURL == "" {
+		return errors.New("shop seckill needs REDIS_URL: the sale lives in the shop's Redis")
 	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {

@@ -76,6 +76,9 @@ type Deps struct {
 	// UnpaidExpiry is how long an unpaid online order is kept
 	// (SHOP_UNPAID_EXPIRY); 0 means 30 minutes.
 	UnpaidExpiry time.Duration
+	// Draining reports that the process is shutting down, so /readyz
+	// answers 503 while requests under way finish; nil: never.
+	Draining func() bool
 }
 
 // Handlers serves every route. Build it with New.
@@ -277,9 +280,6 @@ func (e *rejection) Error() string { return "rejected: " + e.Key }
 
 func reject(key string) error { return &rejection{Key: key} }
 
-// rejectf is reject with a message that takes arguments.
-func rejectf(key string, args ...any) error { return &rejection{Key: key, Args: args} }
-
 // statusError answers a bare HTTP status with its standard message.
 type statusError struct{ Status int }
 
@@ -359,7 +359,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		}
 	}
 	if status >= 500 {
-		h.Log.Error("request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		h.Log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
 	}
 	if status == http.StatusTooManyRequests && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")
@@ -453,6 +453,37 @@ func (h *Handlers) Health(c *gin.Context) {
 	status := http.StatusOK
 	if err := h.Store.Ping(ctx); err != nil {
 		body["database"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := h.Carts.Ping(ctx); err != nil {
+		body["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	c.JSON(status, body)
+}
+
+// Livez answers 200 while the process serves HTTP at all: it checks
+// nothing else, so an orchestrator restarts the process only when it is
+// stuck, never because a dependency is down.
+func (h *Handlers) Livez(c *gin.Context) {
+	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+}
+
+// Readyz answers 200 when this process should get traffic: the database
+// and Redis answer, every migration of this binary is applied, and the
+// process is not shutting down. Otherwise 503, naming what is wrong.
+func (h *Handlers) Readyz(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	body := gin.H{"database": "ok", "redis": "ok", "migrations": "ok", "draining": false}
+	status := http.StatusOK
+	if h.Draining != nil && h.Draining() {
+		body["draining"], status = true, http.StatusServiceUnavailable
+	}
+	if err := h.Store.Ping(ctx); err != nil {
+		body["database"], status = err.Error(), http.StatusServiceUnavailable
+	} else if pending, err := h.Store.MigrationsPending(ctx); err != nil {
+		body["migrations"], status = err.Error(), http.StatusServiceUnavailable
+	} else if pending {
+		body["migrations"], status = "pending (run shop migrate)", http.StatusServiceUnavailable
 	}
 	if err := h.Carts.Ping(ctx); err != nil {
 		body["redis"], status = err.Error(), http.StatusServiceUnavailable

@@ -3,12 +3,16 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
+	"github.com/meiduo/shop/handlers"
+	"github.com/meiduo/shop/internal/faults"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models/testkit"
 )
@@ -57,4 +61,55 @@ func TestRedisDownIs503(t *testing.T) {
 			}
 		})
 	}
+}
+
+// /livez answers 200 whatever the dependencies; /readyz answers 503 when
+// Redis is down (a private redis-server, killed), while the process
+// drains, and while a migration is missing; 200 otherwise.
+func TestReadyz(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	srv := faults.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	var draining atomic.Bool
+	shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) { d.Draining = draining.Load })
+	c := shop.NewClient(t)
+
+	check := func(when string, path string, want int, field string) {
+		t.Helper()
+		res := c.Get(path)
+		if res.Status != want {
+			t.Errorf("%s: GET %s = %d, want %d\n%s", when, path, res.Status, want, res.Body)
+		}
+		if field != "" && !strings.Contains(res.Body, field) {
+			t.Errorf("%s: GET %s = %s, want it to name %s", when, path, res.Body, field)
+		}
+	}
+	check("everything up", "/readyz", http.StatusOK, "")
+	check("everything up", "/livez", http.StatusOK, "")
+
+	draining.Store(true)
+	check("draining", "/readyz", http.StatusServiceUnavailable, `"draining":true`)
+	check("draining", "/livez", http.StatusOK, "")
+	draining.Store(false)
+
+	srv.Kill()
+	check("redis down", "/readyz", http.StatusServiceUnavailable, `"redis":"`)
+	check("redis down", "/livez", http.StatusOK, "")
+	srv.Restart()
+	check("redis back", "/readyz", http.StatusOK, "")
+
+	// A database one migration behind this binary.
+	last, err := db.Store.Migrations(context.Background())
+	if err != nil || len(last) == 0 {
+		t.Fatalf("migrations: %v, %v", last, err)
+	}
+	if _, err := db.Store.MigrateTo(context.Background(), last[len(last)-2].Version); err != nil {
+		t.Fatal(err)
+	}
+	check("a migration missing", "/readyz", http.StatusServiceUnavailable, "pending")
+	if _, err := db.Store.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	check("migrated again", "/readyz", http.StatusOK, "")
 }

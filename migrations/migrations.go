@@ -13,6 +13,8 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"path"
+	"time"
 
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -30,10 +32,12 @@ const (
 	MySQL    Dialect = "mysql"
 )
 
-// Result is one migration that Up applied.
+// Result is one migration that Up or To applied, or that To rolled back
+// (Down).
 type Result struct {
 	Version int64
 	Name    string
+	Down    bool
 }
 
 // Up applies every pending migration for the dialect, in order. Concurrent
@@ -72,6 +76,82 @@ func Pending(ctx context.Context, db *sql.DB, d Dialect) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// HasPending reports whether a migration is not applied yet. It takes no
+// lock, so a readiness probe never waits for a migration under way.
+func HasPending(ctx context.Context, db *sql.DB, d Dialect) (bool, error) {
+	p, err := provider(db, d)
+	if err != nil {
+		return false, err
+	}
+	pending, err := p.HasPending(ctx)
+	if err != nil {
+		return false, fmt.Errorf("migration status: %w", err)
+	}
+	return pending, nil
+}
+
+// State is one embedded migration and whether the database has it.
+type State struct {
+	Version   int64
+	Name      string
+	Applied   bool
+	AppliedAt time.Time
+}
+
+// Status lists every embedded migration in order, applied or not.
+func Status(ctx context.Context, db *sql.DB, d Dialect) ([]State, error) {
+	p, err := provider(db, d)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	out := make([]State, 0, len(st))
+	for _, s := range st {
+		out = append(out, State{Version: s.Source.Version, Name: path.Base(s.Source.Path),
+			Applied: s.State == goose.StateApplied, AppliedAt: s.AppliedAt})
+	}
+	return out, nil
+}
+
+// To migrates to version: up, applying the pending migrations up to it,
+// or down, rolling back (their +goose Down sections) the applied ones
+// above it, newest first. Version 0 rolls back everything; a version
+// that no migration has is refused before anything runs.
+func To(ctx context.Context, db *sql.DB, d Dialect, version int64) ([]Result, error) {
+	p, err := provider(db, d)
+	if err != nil {
+		return nil, err
+	}
+	known := version == 0
+	for _, s := range p.ListSources() {
+		known = known || s.Version == version
+	}
+	if !known {
+		return nil, fmt.Errorf("no migration %d (see shop showmigrations)", version)
+	}
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("migration status: %w", err)
+	}
+	var res []*goose.MigrationResult
+	if version >= current {
+		res, err = p.UpTo(ctx, version)
+	} else {
+		res, err = p.DownTo(ctx, version)
+	}
+	out := make([]Result, 0, len(res))
+	for _, r := range res {
+		out = append(out, Result{Version: r.Source.Version, Name: path.Base(r.Source.Path), Down: r.Direction == "down"})
+	}
+	if err != nil {
+		return out, fmt.Errorf("migrate %s to %d: %w", d, version, err)
+	}
+	return out, nil
 }
 
 func provider(db *sql.DB, d Dialect) (*goose.Provider, error) {

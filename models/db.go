@@ -239,3 +239,31 @@ func (s *DB) Gorm() *gorm.DB { return s.db }
 // Translate turns GORM errors into this package's sentinels, for the
 // packages under models.
 func Translate(err error) error { return translate(err) }
+
+// MigrationsPending reports whether a migration is not applied yet,
+// without taking the migration lock.
+func (s *DB) MigrationsPending(ctx context.Context) (bool, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return false, err
+	}
+	return migrations.HasPending(ctx, sqlDB, s.dialect)
+}
+
+// Migrations lists every migration of this binary, applied or not.
+func (s *DB) Migrations(ctx context.Context) ([]migrations.State, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	return migrations.Status(ctx, sqlDB, s.dialect)
+}
+
+// MigrateTo migrates up or down to version (migrations.To).
+func (s *DB) MigrateTo(ctx context.Context, version int64) ([]migrations.Result, error) {
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil, err
+	}
+	return migrations.To(ctx, sqlDB, s.dialect, version)
+}

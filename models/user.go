@@ -195,6 +195,16 @@ func (s *Accounts) LoginAccount(ctx context.Context, login string) (int64, error
 	return u.ID, nil
 }
 
+// UserByUsername finds a user by username, in any case. Returns
+// ErrNotFound if there is none.
+func (s *Accounts) UserByUsername(ctx context.Context, username string) (*User, error) {
+	var u User
+	if err := s.db.WithContext(ctx).Where(s.usernameIs(), username).First(&u).Error; err != nil {
+		return nil, fmt.Errorf("user %q: %w", username, translate(err))
+	}
+	return &u, nil
+}
+
 // userByLogin finds a user by username (in any case), then by mobile
 // number. The sign-up
 // form refuses all-digit usernames, so the two cannot be confused.

@@ -22,11 +22,14 @@ type Config struct {
 	// limits by client IP cannot be dodged with a forged header.
 	TrustedProxies []string
 	Log            *slog.Logger
+	// Observe, when set, sees every request first and last (Prometheus
+	// metrics by route pattern); nil: none.
+	Observe gin.HandlerFunc
 }
 
 // New returns the shop's whole HTTP handler.
 func New(h *handlers.Handlers, cfg Config) http.Handler {
-	return withCSRF(routes(h, cfg), h, cfg)
+	return withRequestID(parseProxies(cfg.TrustedProxies), withCSRF(routes(h, cfg), h, cfg))
 }
 
 // Routes lists every route New serves, so that tests can walk them (every
@@ -44,10 +47,15 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 		cfg.Log.Error("SHOP_TRUSTED_PROXIES ignored", "err", err)
 		_ = r.SetTrustedProxies(nil)
 	}
+	if cfg.Observe != nil {
+		r.Use(cfg.Observe) // before recovery, so that it sees a panic's 500
+	}
 	r.Use(recovery(cfg.Log), requestLog(cfg.Log), securityHeaders)
 
 	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
 	r.GET("/healthz", h.Health)
+	r.GET("/livez", h.Livez)
+	r.GET("/readyz", h.Readyz)
 	r.GET("/media/:name", h.Media)
 	r.POST(PaymentNotifyPath, h.PaymentNotify) // Alipay's: no session, no CSRF token (withCSRF)
 
@@ -160,6 +168,9 @@ var uploads = map[string]int64{
 // csrfmiddlewaretoken form field, as in Django.
 func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler {
 	failures := gin.New()
+	if cfg.Observe != nil {
+		failures.Use(cfg.Observe)
+	}
 	failures.Use(recovery(cfg.Log), securityHeaders, h.Language, h.Authenticate)
 	failures.NoRoute(h.CSRFFailure)
 

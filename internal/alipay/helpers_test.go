@@ -98,11 +98,3 @@ func viaQuery(t testing.TB, params url.Values) url.Values {
 	}
 	return got
 }
-
-func clone(v url.Values) url.Values {
-	out := url.Values{}
-	for k, vs := range v {
-		out[k] = append([]string(nil), vs...)
-	}
-	return out
-}

@@ -249,3 +249,34 @@ func (s *Shop) Restart() {
 		s.t.Fatalf("faults: restart the shop on %s: %v (its output is below)", s.addr, err)
 	}
 }
+
+// Terminate sends SIGTERM to the shop, as a deploy does, and returns at
+// once; Wait waits for it to exit.
+func (s *Shop) Terminate() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		s.t.Fatal("faults: terminate a shop that is not running")
+	}
+	if err := s.proc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		s.t.Fatalf("faults: SIGTERM the shop: %v", err)
+	}
+}
+
+// Wait waits up to d for the shop to exit. It reports whether it did, and
+// its exit error (nil: status 0). A shop still running keeps running
+// (Cleanup kills it).
+func (s *Shop) Wait(d time.Duration) (exited bool, err error) {
+	s.t.Helper()
+	s.mu.Lock()
+	p := s.proc
+	s.mu.Unlock()
+	if p == nil || !p.wait(d) {
+		return p == nil, nil
+	}
+	s.mu.Lock()
+	s.proc = nil
+	s.mu.Unlock()
+	return true, p.err
+}

@@ -62,6 +62,12 @@ return {1, stock - 1}
 // error, after which nothing was bought unless Result later finds the
 // order.
 func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, error) {
+	oid, err := e.buy(ctx, sku, uid, addressID)
+	e.obs.Decided(BuyOutcome(err))
+	return oid, err
+}
+
+func (e *Engine) buy(ctx context.Context, sku, uid, addressID int64) (string, error) {
 	if err := e.Known(sku); err != nil {
 		return "", err
 	}

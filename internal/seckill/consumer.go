@@ -92,8 +92,15 @@ func (e *Engine) tend(ctx context.Context) {
 }
 
 // consume persists the SKU's stream until ctx ends: entries left pending
-// by a consumer that stopped (for ClaimIdle) first, then new ones.
+// by a consumer that stopped (for ClaimIdle) first, then new ones. Reads
+// and writes run on work, which outlives ctx by Drain: a batch read when
+// ctx ends is still written and acknowledged, not left pending for
+// another instance to claim after ClaimIdle.
 func (e *Engine) consume(ctx context.Context, sku int64) {
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(e.drainFor, cancel) })
+	defer stop()
 	k := keysOf(sku)
 	lastClaim := time.Time{}
 	for ctx.Err() == nil {
@@ -101,10 +108,10 @@ func (e *Engine) consume(ctx context.Context, sku int64) {
 		var err error
 		if time.Since(lastClaim) >= e.claim/2 {
 			lastClaim = time.Now()
-			msgs, err = e.claimStale(ctx, k, e.claim)
+			msgs, err = e.claimStale(work, k, e.claim)
 		}
 		if err == nil && len(msgs) == 0 {
-			msgs, err = e.readNew(ctx, k, 500*time.Millisecond)
+			msgs, err = e.readNew(work, k, 500*time.Millisecond)
 		}
 		if err != nil {
 			if ctx.Err() == nil {
@@ -113,8 +120,8 @@ func (e *Engine) consume(ctx context.Context, sku int64) {
 			}
 			continue
 		}
-		if err := e.persist(ctx, sku, msgs); err != nil && ctx.Err() == nil {
-			e.log.Warn("flash sale: persist", "sku", sku, "err", err)
+		if err := e.persist(work, sku, msgs); err != nil {
+			e.log.Warn("flash sale: persist", "sku", sku, "err", err, "stopping", ctx.Err() != nil)
 		}
 	}
 }
@@ -238,6 +245,7 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 		if permanent(err) {
 			if len(batch) == 1 {
 				e.stats.failed(1)
+				e.obs.Failed(1)
 				en := batch[0]
 				e.log.Error("flash sale: order cannot be persisted; its unit goes back on sale", "order", en.order.OrderID, "err", err)
 				return e.fail(context.WithoutCancel(ctx), sku, en.order.OrderID, en.order.UserID, en.id, err.Error())
@@ -266,12 +274,19 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 // orders written are then added to what Redis knows of the sale, if it
 // does not know them yet, so that its counts stay the database's.
 func (e *Engine) written(ctx context.Context, sku int64, batch []entry, res models.PersistResult) error {
-	e.stats.persisted(e.now(), batch, res.Created, res.Skipped)
+	now := e.now()
+	e.stats.persisted(now, batch, res.Created, res.Skipped)
 	refused := make(map[string]string, len(res.Refused))
 	for _, r := range res.Refused {
 		refused[r.OrderID] = r.Reason
 	}
 	e.stats.failed(len(refused))
+	e.obs.Failed(len(refused))
+	for _, en := range batch {
+		if _, no := refused[en.order.OrderID]; !no {
+			e.obs.Persisted(now.Sub(en.order.Decided))
+		}
+	}
 	ids := make([]string, 0, len(batch))
 	var kept []models.SeckillOrder
 	for _, en := range batch {

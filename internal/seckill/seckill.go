@@ -130,6 +130,11 @@ type Config struct {
 	// another one claims it (XAUTOCLAIM), as the first may have crashed;
 	// default 10s.
 	ClaimIdle time.Duration
+	// Drain is how long a consumer may still take, once Run's context
+	// ends, to write and acknowledge the batch it holds, rather than leave
+	// it pending for another instance to claim after ClaimIdle; default
+	// DefaultDrain.
+	Drain time.Duration
 	// Tick is how often Run looks for new sales, ended sales and sales
 	// missing in Redis; default 1s.
 	Tick time.Duration
@@ -141,6 +146,52 @@ type Config struct {
 	SoldOutFor time.Duration
 	// Now is the clock; nil is time.Now.
 	Now func() time.Time
+	// Observer is told what the sale does, for metrics; nil tells nobody.
+	Observer Observer
+}
+
+// DefaultDrain is Config.Drain's default. A consumer may also wait up to
+// half a second more for a read under way when Run's context ends.
+const DefaultDrain = 5 * time.Second
+
+// Observer is told what the flash sale did, for metrics. Its methods must
+// be quick and safe for concurrent use.
+type Observer interface {
+	// Decided is one Buy's answer (BuyOutcome).
+	Decided(outcome string)
+	// Persisted is one order of a batch the database took, with its
+	// persistence lag: from Redis's decision to the COMMIT.
+	Persisted(lag time.Duration)
+	// Failed is n orders the database refused for good.
+	Failed(n int)
+}
+
+type noObserver struct{}
+
+func (noObserver) Decided(string)          {}
+func (noObserver) Persisted(time.Duration) {}
+func (noObserver) Failed(int)              {}
+
+// BuyOutcome names a Buy's answer for Observer.Decided: ok, sold_out,
+// limit, not_started, ended, no_sale, busy (models.ErrBusy) or error.
+func BuyOutcome(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, ErrSoldOut):
+		return "sold_out"
+	case errors.Is(err, ErrLimit):
+		return "limit"
+	case errors.Is(err, ErrNotStarted):
+		return "not_started"
+	case errors.Is(err, ErrEnded):
+		return "ended"
+	case errors.Is(err, ErrNoSale):
+		return "no_sale"
+	case errors.Is(err, models.ErrBusy):
+		return "busy"
+	}
+	return "error"
 }
 
 // Engine runs flash sales. Build it with New.
@@ -153,10 +204,12 @@ type Engine struct {
 	consumer string
 	batch    int
 	claim    time.Duration
+	drainFor time.Duration
 	tick     time.Duration
 	lockTTL  time.Duration
 	soldFor  time.Duration
 	now      func() time.Time
+	obs      Observer
 
 	soldMu     sync.RWMutex
 	soldOut    map[int64]time.Time // sku -> until when "sold out" is answered from memory
@@ -180,8 +233,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
-		batch: cfg.Batch, claim: cfg.ClaimIdle, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
-		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
+		batch: cfg.Batch, claim: cfg.ClaimIdle, drainFor: cfg.Drain, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
+		soldFor: cfg.SoldOutFor, now: cfg.Now, obs: cfg.Observer, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
 	if e.log == nil {
@@ -197,6 +250,9 @@ func New(cfg Config) (*Engine, error) {
 	if e.claim <= 0 {
 		e.claim = 10 * time.Second
 	}
+	if e.drainFor <= 0 {
+		e.drainFor = DefaultDrain
+	}
 	if e.tick <= 0 {
 		e.tick = time.Second
 	}
@@ -208,6 +264,9 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if e.now == nil {
 		e.now = time.Now
+	}
+	if e.obs == nil {
+		e.obs = noObserver{}
 	}
 	e.stats.init()
 	return e, nil

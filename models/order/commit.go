@@ -39,9 +39,11 @@ func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result 
 			return fail(models.Busy(ctx, errors.New("still waiting for a commit turn")))
 		}
 	}
+	runs := 0
 	if len(plans) > 1 && o.strategy != StrategyPessimistic {
-		err := o.db.Transact(ctx, func(tx *models.Tx) error { return o.writeAll(tx, plans, results) })
+		err := o.db.Transact(ctx, func(tx *models.Tx) error { runs++; return o.writeAll(tx, plans, results) })
 		if err == nil {
+			o.obs.Committed(len(plans), runs-1)
 			return results
 		}
 		if ctx.Err() != nil || errors.Is(err, models.ErrBusy) {
@@ -50,7 +52,9 @@ func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result 
 		// errSplit, or something about one plan failed the lot: one
 		// savepoint each, so that it fails alone.
 	}
+	runs = 0
 	err := o.db.Transact(ctx, func(tx *models.Tx) error {
+		runs++
 		for i, p := range plans {
 			order, err := o.place(tx, p)
 			if err != nil && (models.Transient(err) || ctx.Err() != nil) {
@@ -63,6 +67,13 @@ func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result 
 	if err != nil {
 		return fail(err)
 	}
+	placed := 0
+	for _, r := range results {
+		if r.order != nil {
+			placed++
+		}
+	}
+	o.obs.Committed(placed, runs-1)
 	return results
 }
 

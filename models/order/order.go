@@ -119,7 +119,34 @@ type Config struct {
 	// OrderID makes an order id; nil means models.NewOrderID with six
 	// random digits. Tests set it to force collisions.
 	OrderID func(uid int64, now time.Time) string
+	// Observer is told what the commit does, for metrics; nil tells nobody.
+	Observer Observer
 }
+
+// Observer is told what the order commit did, for metrics. Its methods
+// must be quick and safe for concurrent use.
+type Observer interface {
+	// Placed is one PlaceOrder's answer: OutcomeOK, OutcomeOutOfStock,
+	// OutcomeBusy (models.ErrBusy: HTTP 503) or OutcomeRefused (any other
+	// error).
+	Placed(outcome string)
+	// Committed is one commit transaction that committed with orders
+	// orders in it, after retries more runs of it (models.DB.Transact).
+	Committed(orders, retries int)
+}
+
+// Outcomes of PlaceOrder, as Observer.Placed names them.
+const (
+	OutcomeOK         = "ok"
+	OutcomeOutOfStock = "out_of_stock"
+	OutcomeBusy       = "busy"
+	OutcomeRefused    = "refused"
+)
+
+type noObserver struct{}
+
+func (noObserver) Placed(string)      {}
+func (noObserver) Committed(int, int) {}
 
 // Orders places orders with one stock strategy, and moves them through
 // their life. Build it with New; with StrategyQueue, Run must be running
@@ -129,6 +156,7 @@ type Orders struct {
 	db       *models.DB
 	strategy Strategy
 	orderID  func(uid int64, now time.Time) string
+	obs      Observer
 	turns    chan struct{} // a token per running commit transaction
 	batch    int           // all but StrategyPessimistic
 
@@ -153,7 +181,10 @@ func New(store *models.Store, cfg Config) *Orders {
 	if store == nil {
 		panic("order.New: nil store")
 	}
-	o := &Orders{store: store, db: store.DB, strategy: st, orderID: cfg.OrderID}
+	o := &Orders{store: store, db: store.DB, strategy: st, orderID: cfg.OrderID, obs: cfg.Observer}
+	if o.obs == nil {
+		o.obs = noObserver{}
+	}
 	n := cfg.Concurrency
 	switch {
 	case n > 0:
@@ -205,6 +236,21 @@ func (o *Orders) Strategy() Strategy { return o.strategy }
 // SKU that is short; models.ErrBusy when the deadline passes first, or the
 // queue is full or stopped.
 func (o *Orders) PlaceOrder(ctx context.Context, req PlaceRequest) (*models.Order, error) {
+	order, err := o.placeOrder(ctx, req)
+	switch {
+	case err == nil:
+		o.obs.Placed(OutcomeOK)
+	case errors.Is(err, models.ErrOutOfStock):
+		o.obs.Placed(OutcomeOutOfStock)
+	case errors.Is(err, models.ErrBusy):
+		o.obs.Placed(OutcomeBusy)
+	default:
+		o.obs.Placed(OutcomeRefused)
+	}
+	return order, err
+}
+
+func (o *Orders) placeOrder(ctx context.Context, req PlaceRequest) (*models.Order, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, models.TxTimeout)
