@@ -151,6 +151,10 @@ func RunBurst(ctx context.Context, cfg BurstConfig) (*BurstResult, error) {
 					}()
 				}
 				clicks.Wait()
+				// The buyer moves on: its connections close, so a burst of
+				// thousands does not hold two descriptors per click (the
+				// load tool's and the shop's) to the end.
+				b.http.Transport.(*http.Transport).CloseIdleConnections()
 			}
 		}()
 	}
