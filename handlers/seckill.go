@@ -68,7 +68,7 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if err := h.Seckill.Known(sku); err != nil {
+	if err := h.Seckill.Refuse(sku); err != nil {
 		h.fail(c, err)
 		return
 	}
@@ -115,7 +115,7 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 // SeckillBuy.
 func (h *Handlers) SeckillKnown(c *gin.Context) {
 	if sku, err := pathID(c, "sku_id"); err == nil {
-		if err := h.Seckill.Known(sku); err != nil {
+		if err := h.Seckill.Refuse(sku); err != nil {
 			h.fail(c, err)
 			return
 		}

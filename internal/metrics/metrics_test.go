@@ -63,12 +63,16 @@ func TestSeckillMetrics(t *testing.T) {
 			t.Fatalf("buy %d: %v, want %v", i, err, step.want)
 		}
 	}
+	// A refusal answered from memory (before the session) counts too.
+	if err := e.Refuse(s.SKUID); err != seckill.ErrSoldOut {
+		t.Fatalf("refuse from memory: %v, want %v", err, seckill.ErrSoldOut)
+	}
 	sku := strconv.FormatInt(s.SKUID, 10)
 	got := scrape(t, srv.URL)
 	for series, want := range map[string]float64{
 		`shop_seckill_decisions_total{outcome="ok"}`:       2,
 		`shop_seckill_decisions_total{outcome="limit"}`:    1,
-		`shop_seckill_decisions_total{outcome="sold_out"}`: 1,
+		`shop_seckill_decisions_total{outcome="sold_out"}`: 2,
 		`shop_seckill_stream_length{sku="` + sku + `"}`:    2,
 		`shop_seckill_pending_entries{sku="` + sku + `"}`:  0,
 		`shop_seckill_persist_lag_seconds_count`:           0,

@@ -477,6 +477,16 @@ func (e *Engine) Known(sku int64) error {
 	return nil
 }
 
+// Refuse is Known for a buy that is then answered with its refusal: the
+// refusal is counted among the decisions (Observer.Decided), as Buy's are.
+func (e *Engine) Refuse(sku int64) error {
+	err := e.Known(sku)
+	if err != nil {
+		e.obs.Decided(BuyOutcome(err))
+	}
+	return err
+}
+
 func (e *Engine) markSoldOut(sku int64) {
 	e.soldMu.Lock()
 	e.soldOut[sku] = e.now().Add(e.soldFor)
