@@ -56,4 +56,21 @@ var catalogMessages = map[string][2]string{
 	"catalog.sale_starts":     {"%s 开始", "Starts %s"},
 	"catalog.sale_go":         {"去秒杀", "Go to the flash sale"},
 	"catalog.popular":         {"热销商品，看看大家都在买什么", "Best sellers: see what others are buying"},
+
+	// The admin SKU page's catalog part (templates/admin_gallery.templ).
+	"admin.catalog":               {"品牌与规格", "Brand and specifications"},
+	"admin.specs":                 {"规格", "Specifications"},
+	"admin.specs.none":            {"无规格", "None"},
+	"admin.gallery":               {"商品图集", "Picture gallery"},
+	"admin.gallery.none":          {"图集为空：商品页显示默认图片。", "The gallery is empty: the product page shows the default image."},
+	"admin.gallery.picture":       {"第 %d 张图片", "Picture %d"},
+	"admin.gallery.up_n":          {"第 %d 张图片前移", "Move picture %d earlier"},
+	"admin.gallery.down_n":        {"第 %d 张图片后移", "Move picture %d later"},
+	"admin.gallery.remove_n":      {"删除第 %d 张图片", "Remove picture %d"},
+	"admin.gallery.remove":        {"删除", "Remove"},
+	"admin.gallery.add":           {"添加到图集", "Add to the gallery"},
+	"admin.flash.gallery_added":   {"图片已添加到图集末尾", "The picture was added at the end of the gallery"},
+	"admin.flash.gallery_moved":   {"图集顺序已更新", "The gallery's order was changed"},
+	"admin.flash.gallery_removed": {"图片已从图集删除", "The picture was removed from the gallery"},
+	"admin.flash.gallery_full":    {"图集最多 %d 张图片，请先删除一张", "A gallery holds at most %d pictures; remove one first"},
 }
