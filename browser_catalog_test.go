@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/shopspring/decimal"
 
@@ -42,6 +46,44 @@ func (b *browserShop) follow(t *testing.T, ctx context.Context, sel string) {
 	}
 }
 
+// pageProblems starts recording the tab's uncaught exceptions and console
+// errors; the returned func reports them so far.
+func pageProblems(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var out []string
+	chromedp.ListenTarget(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			out = append(out, "exception: "+e.ExceptionDetails.Error())
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				out = append(out, "console.error")
+			}
+		case *cdplog.EventEntryAdded:
+			if e.Entry.Level == cdplog.LevelError {
+				out = append(out, "log: "+e.Entry.Text+" "+e.Entry.URL)
+			}
+		}
+	})
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), out...)
+	}
+}
+
+// brokenImages counts the images that finished loading without a picture.
+func (b *browserShop) brokenImages(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	var broken []string
+	b.do(t, ctx, chromedp.Evaluate(`Array.from(document.images).filter(i => i.complete && i.naturalWidth === 0).map(i => i.src)`, &broken))
+	if len(broken) > 0 {
+		t.Errorf("%s: broken images %q", name, broken)
+	}
+}
+
 func (b *browserShop) value(t *testing.T, ctx context.Context, sel string) string {
 	t.Helper()
 	var v string
@@ -68,13 +110,15 @@ func TestBrowserCatalogOnPhone(t *testing.T) {
 	}
 
 	tab := b.tab(t)
-	b.do(t, tab, chromedp.EmulateViewport(390, 844))
+	problems := pageProblems(tab)
+	b.do(t, tab, cdplog.Enable(), chromedp.EmulateViewport(390, 844))
 	b.login(t, tab, "phone001", testenv.Password)
 	b.addToCart(t, tab, demoEdifier)
 
 	// Home: the menu's second and third levels on a tap; the sale zone.
 	b.do(t, tab, b.open("/", `[data-testid="category-menu"]`))
 	b.noSideScroll(t, tab, "home")
+	b.brokenImages(t, tab, "home")
 	b.do(t, tab, chromedp.Click(`[data-testid="menu-l1"]`), chromedp.WaitVisible(`[data-testid="menu-panel"]`))
 	b.check(t, "menu second level", b.text(t, tab, `[data-testid="menu-item"][open] [data-testid="menu-l2"]`), "手机通讯")
 	b.noSideScroll(t, tab, "home with the menu open")
@@ -91,6 +135,7 @@ func TestBrowserCatalogOnPhone(t *testing.T) {
 		t.Error("the buy bar is not on screen without scrolling")
 	}
 	b.noSideScroll(t, tab, "product page")
+	b.brokenImages(t, tab, "product page")
 	b.shot(t, tab, "detail-phone")
 	b.follow(t, tab, `[data-testid="spec-option"][data-value="256GB"]`)
 	b.check(t, "after 256GB", b.text(t, tab, `[data-testid="sku-name"]`), "小米 Redmi K70 256GB 黑色")
@@ -138,5 +183,35 @@ func TestBrowserCatalogOnPhone(t *testing.T) {
 	b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`))
 	if n := b.count(t, tab, `[data-testid="cart-line"]`); n != 2 {
 		t.Errorf("the cart holds %d lines after 立即购买, want 2 (the earlier line stays)", n)
+	}
+
+	// The catalog's pages on a desktop and a phone: nothing scrolls
+	// sideways, no picture is broken.
+	for _, size := range [][2]int64{{1366, 900}, {390, 844}} {
+		b.do(t, tab, chromedp.EmulateViewport(size[0], size[1]))
+		for _, p := range []struct{ path, wait string }{
+			{"/", `[data-testid="category-menu"]`},
+			{"/list/1/1/?sort=-price", `[data-testid="sku-grid"]`},
+			{"/detail/" + strconv.Itoa(demoK70White256) + "/", `[data-testid="gallery"]`},
+			{"/detail/" + strconv.Itoa(demoXiaomi512) + "/", `[data-testid="sale-banner"]`},
+			{"/search/?q=", `[data-testid="popular"]`},
+			{"/search/?q=nothing-like-this", `[data-testid="popular"]`},
+		} {
+			name := fmt.Sprintf("%s at %dpx", p.path, size[0])
+			b.do(t, tab, b.open(p.path, p.wait))
+			b.noSideScroll(t, tab, name)
+			b.brokenImages(t, tab, name)
+		}
+	}
+	// A mouse opens the menu's panel on hover.
+	b.do(t, tab, chromedp.EmulateViewport(1366, 900), b.open("/", `[data-testid="category-menu"]`),
+		chromedp.ScrollIntoView(`[data-testid="menu-l1"]`))
+	var x, y float64
+	b.do(t, tab, chromedp.Evaluate(`(() => { const r = document.querySelector('[data-testid="menu-l1"]').getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()[0]`, &x),
+		chromedp.Evaluate(`(() => { const r = document.querySelector('[data-testid="menu-l1"]').getBoundingClientRect(); return r.y + r.height / 2; })()`, &y),
+		chromedp.MouseEvent(input.MouseMoved, x, y), chromedp.WaitVisible(`[data-testid="menu-panel"]`))
+	b.shot(t, tab, "home-menu-desktop")
+	if got := problems(); len(got) > 0 {
+		t.Errorf("errors in the pages: %q", got)
 	}
 }

@@ -100,7 +100,7 @@ func TestCatalogDeepPages(t *testing.T) {
 					`data-testid="brand">小米<`, `src="/static/img/sku/redmik70-black.svg" alt="小米 Redmi K70 128GB 黑色" width="400" height="400" data-testid="gallery-main"`,
 					`href="/static/img/sku/redmik70-detail.svg" data-src="/static/img/sku/redmik70-detail.svg" data-testid="gallery-thumb"`,
 					`data-testid="qty-minus"`, `data-testid="qty-plus"`, `data-testid="buy-now">立即购买<`, `data-testid="buy-bar"`,
-					`data-testid="sale-banner"`, `data-testid="sale-banner-price">¥1999.00<`, `href="/seckill/` + strconv.FormatInt(skus[k70+"128GB 黑色"].ID, 10) + `/" data-testid="sale-banner-link"`,
+					`data-testid="sale-banner"`, `data-testid="sale-banner-price">¥1999.00<`, `>还剩 00:`, `href="/seckill/` + strconv.FormatInt(skus[k70+"128GB 黑色"].ID, 10) + `/" data-testid="sale-banner-link"`,
 				}, []string{`data-testid="variants"`}, []string{
 					"存储 128GB (current)", "存储 256GB -> " + detailPath(skus[k70+"256GB 黑色"]),
 					"颜色 黑色 (current)", "颜色 白色 -> " + detailPath(skus[k70+"128GB 白色"]),
@@ -113,7 +113,8 @@ func TestCatalogDeepPages(t *testing.T) {
 					"存储 128GB (current)", "存储 256GB (disabled)",
 					"颜色 黑色 -> " + detailPath(skus[iphone+"128GB 黑色"]), "颜色 粉色 (current)", "颜色 蓝色 (disabled)",
 				}},
-				{"upcoming sale on the product page", detailPath(skus[iphone+"128GB 黑色"]), []string{`data-testid="sale-banner"`, "秒杀即将开始", `data-testid="sale-banner-price">¥4999.00<`}, nil, nil},
+				{"upcoming sale on the product page", detailPath(skus[iphone+"128GB 黑色"]), []string{`data-testid="sale-banner"`, "秒杀即将开始",
+					`data-testid="sale-banner-price">¥4999.00<`, `>还有 01:`}, nil, nil},
 				{"a sale days away is not announced", detailPath(skus[mate60]), nil, []string{`data-testid="sale-banner"`}, nil},
 				{"a product without specifications", detailPath(skus[airpods]), []string{`data-testid="gallery-thumb"`, `data-testid="brand">Apple<`}, []string{`data-testid="specs"`}, nil},
 			} {

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -75,6 +76,17 @@ type SaleCard struct {
 
 // URL is the sale's page.
 func (s SaleCard) URL() string { return "/seckill/" + i64(s.SKU.ID) + "/" }
+
+// countdownText writes a time left as static/js/detail.js does:
+// "1d 02:03:04", or "02:03:04" under a day.
+func countdownText(d time.Duration) string {
+	sec := max(0, int64(d/time.Second))
+	hms := fmt.Sprintf("%02d:%02d:%02d", sec/3600%24, sec/60%60, sec%60)
+	if days := sec / 86400; days > 0 {
+		return fmt.Sprintf("%dd %s", days, hms)
+	}
+	return hms
+}
 
 // Shelf is a home page row: a category and some of its SKUs.
 type Shelf struct {

@@ -54,6 +54,8 @@ var catalogMessages = map[string][2]string{
 	"catalog.sale_soon":       {"秒杀即将开始", "Flash sale soon"},
 	"catalog.sale_ends":       {"%s 结束", "Ends %s"},
 	"catalog.sale_starts":     {"%s 开始", "Starts %s"},
+	"catalog.sale_left":       {"还剩 %s", "%s left"},
+	"catalog.sale_in":         {"还有 %s 开始", "starts in %s"},
 	"catalog.sale_go":         {"去秒杀", "Go to the flash sale"},
 	"catalog.popular":         {"热销商品，看看大家都在买什么", "Best sellers: see what others are buying"},
 

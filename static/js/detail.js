@@ -20,6 +20,24 @@
     });
   }
 
+  // The flash-sale banner's countdown, on the server's clock; the text
+  // the server wrote ("还剩 01:02:03") keeps its words, the time ticks.
+  const countdown = document.querySelector(".sale-banner .countdown");
+  if (countdown) {
+    const until = Number(countdown.dataset.until);
+    const skew = Number(countdown.dataset.now) - Date.now();
+    const pattern = /(\d+d )?\d\d:\d\d:\d\d/;
+    const pad = function (n) { return String(n).padStart(2, "0"); };
+    const tick = function () {
+      const s = Math.max(0, Math.floor((until - Date.now() - skew) / 1000));
+      const days = Math.floor(s / 86400);
+      const hms = pad(Math.floor(s / 3600) % 24) + ":" + pad(Math.floor(s / 60) % 60) + ":" + pad(s % 60);
+      countdown.textContent = countdown.textContent.replace(pattern, (days > 0 ? days + "d " : "") + hms);
+      if (s === 0) clearInterval(timer);
+    };
+    const timer = setInterval(tick, 1000);
+  }
+
   const form = document.getElementById("buy-box");
   if (!form) return;
   const input = document.getElementById("quantity");
