@@ -136,6 +136,10 @@ func TestBrowserCatalogOnPhone(t *testing.T) {
 	}
 	b.noSideScroll(t, tab, "product page")
 	b.brokenImages(t, tab, "product page")
+	b.do(t, tab, chromedp.Click(`[data-testid="add-to-cart"]`), waitText(`[data-testid="cart-message"]`, "已加入购物车"))
+	if !b.inView(t, tab, `[data-testid="cart-message"]`) {
+		t.Error("the add-to-cart answer is not on screen")
+	}
 	b.shot(t, tab, "detail-phone")
 	b.follow(t, tab, `[data-testid="spec-option"][data-value="256GB"]`)
 	b.check(t, "after 256GB", b.text(t, tab, `[data-testid="sku-name"]`), "小米 Redmi K70 256GB 黑色")
@@ -181,8 +185,8 @@ func TestBrowserCatalogOnPhone(t *testing.T) {
 	b.check(t, "settlement payable", b.text(t, tab, `[data-testid="payable"]`), "¥8407.00")
 	b.shot(t, tab, "buy-now-settlement-phone")
 	b.do(t, tab, b.open("/carts/", `[data-testid="cart-line"]`))
-	if n := b.count(t, tab, `[data-testid="cart-line"]`); n != 2 {
-		t.Errorf("the cart holds %d lines after 立即购买, want 2 (the earlier line stays)", n)
+	if n := b.count(t, tab, `[data-testid="cart-line"]`); n != 3 {
+		t.Errorf("the cart holds %d lines after 立即购买, want 3 (the earlier lines stay)", n)
 	}
 
 	// The catalog's pages on a desktop and a phone: nothing scrolls

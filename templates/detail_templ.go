@@ -1649,7 +1649,7 @@ func DetailBuyBox(v DetailView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 141, "</div><p id=\"cart-message\" class=\"msg-ok\" role=\"status\" aria-live=\"polite\" data-testid=\"cart-message\" hidden></p><p class=\"buy-more\"><a href=\"/carts/\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 141, "<p id=\"cart-message\" class=\"msg-ok\" role=\"status\" aria-live=\"polite\" data-testid=\"cart-message\" hidden></p></div><p class=\"buy-more\"><a href=\"/carts/\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
