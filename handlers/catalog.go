@@ -47,7 +47,7 @@ func (h *Handlers) Home(c *gin.Context) {
 		mg := templates.MenuGroup{Name: g.Name}
 		for _, e := range g.Entries {
 			me := templates.MenuEntry{Category: categoryLink(e.Category, 0)}
-			me.Category.Href = e.URL
+			me.Category.Href = channelURL(e.URL)
 			for _, sub := range e.Children {
 				ms := templates.MenuSub{Category: categoryLink(sub.Category, 0)}
 				for _, leaf := range sub.Children {
@@ -329,6 +329,18 @@ func saleShown(s models.Sale, now time.Time) bool {
 func saleCard(s models.Sale, k models.SKU, now time.Time) templates.SaleCard {
 	return templates.SaleCard{SKU: card(k), Price: s.Price, Start: s.StartTime, End: s.EndTime,
 		Live: !now.Before(s.StartTime), Now: now}
+}
+
+// channelURL is where a channel's menu entry leads: its URL when that is
+// a path of this site or an http(s) address, else "" (the category's
+// list), so that no stored value becomes a javascript: link.
+func channelURL(u string) string {
+	switch {
+	case strings.HasPrefix(u, "/") && !strings.HasPrefix(u, "//") && !strings.HasPrefix(u, "/\\"),
+		strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "http://"):
+		return u
+	}
+	return ""
 }
 
 func categoryLink(k models.Category, active int64) templates.CategoryLink {

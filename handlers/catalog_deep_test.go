@@ -154,3 +154,36 @@ func TestCatalogDeepPages(t *testing.T) {
 		})
 	}
 }
+
+// A channel's stored URL becomes the menu's link only when it is a path
+// of this site or an http(s) address; anything else links the category's
+// list.
+func TestHomeMenuChannelURLs(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop, _, _ := demoShop(t, db)
+	sqlDB, err := db.Store.SQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ url, want string }{
+		{"javascript:alert(1)", `href="/list/1/1/"`},
+		{"//evil.example/", `href="/list/1/1/"`},
+		{`/\evil.example/`, `href="/list/1/1/"`},
+		{"https://shouji.example/", `href="https://shouji.example/"`},
+		{"/search/?q=phone", `href="/search/?q=phone"`},
+	} {
+		if _, err := sqlDB.Exec("UPDATE tb_goods_channel SET url = ? WHERE category_id = 1", tc.url); err != nil {
+			t.Fatal(err)
+		}
+		body := shop.NewClient(t).Get("/").Body
+		i := strings.Index(body, `data-testid="menu-l1">手机<`)
+		if i < 0 {
+			t.Fatal("no phones entry in the menu")
+		}
+		panel := body[i:]
+		panel = panel[:strings.Index(panel, "</p>")]
+		if !strings.Contains(panel, tc.want) {
+			t.Errorf("channel url %q: menu link %q, want %s", tc.url, panel, tc.want)
+		}
+	}
+}

@@ -238,6 +238,10 @@ func TestGalleryOrder(t *testing.T) {
 			}{
 				{"add to an unknown sku", func() error { _, err := db.Store.Admin.AddGalleryImage(ctx, 99999, "/media/x.png"); return err }(), models.ErrNotFound},
 				{"add an empty path", func() error { _, err := db.Store.Admin.AddGalleryImage(ctx, k.ID, ""); return err }(), models.ErrInvalid},
+				{"add another site's picture", func() error {
+					_, err := db.Store.Admin.AddGalleryImage(ctx, k.ID, "//evil.example/x.png")
+					return err
+				}(), models.ErrInvalid},
 				{"add a long path", func() error {
 					_, err := db.Store.Admin.AddGalleryImage(ctx, k.ID, "/media/"+strings.Repeat("a", models.MaxImageLen))
 					return err

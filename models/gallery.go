@@ -35,11 +35,11 @@ func (s *Catalog) Gallery(ctx context.Context, skuID int64) ([]SKUImage, error) 
 
 // AddGalleryImage puts the picture at path last in the SKU's gallery.
 // Returns ErrNotFound if the SKU does not exist, ErrInvalid for a path
-// that is empty or longer than MaxImageLen, and ErrTooMany when the
+// that is not this site's own (LocalImage), and ErrTooMany when the
 // gallery already holds MaxGallery pictures.
 func (s *Admin) AddGalleryImage(ctx context.Context, skuID int64, path string) (*SKUImage, error) {
-	if path == "" || len(path) > MaxImageLen {
-		return nil, fmt.Errorf("gallery of sku %d: %w: image path of %d characters", skuID, ErrInvalid, len(path))
+	if !LocalImage(path) {
+		return nil, fmt.Errorf("gallery of sku %d: %w: image path %q is not this site's own", skuID, ErrInvalid, path)
 	}
 	var img SKUImage
 	err := s.pool.Transact(ctx, func(tx *Tx) error {
