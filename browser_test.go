@@ -463,6 +463,67 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("an online order from the cart to a review on the SKU page", func(t *testing.T) {
+		u := testenv.CreateUser(t, b.store, "reviewer01")
+		testenv.CreateAddress(t, b.store, u.ID)
+		tab := b.tab(t)
+		b.login(t, tab, "reviewer01", testenv.Password)
+		b.addToCart(t, tab, demoMate60)
+		b.do(t, tab, b.open("/orders/settlement/", `[data-testid="commit-order"]`),
+			chromedp.Click(`[data-testid="pay-online"]`), chromedp.Click(`[data-testid="commit-order"]`),
+			chromedp.WaitVisible(`[data-testid="order-success"]`))
+		id := b.text(t, tab, `[data-testid="order-id"]`)
+		b.do(t, tab, chromedp.Click(`[data-testid="pay"]`), chromedp.WaitVisible(`[data-testid="dev-pay"]`),
+			chromedp.Click(`[data-testid="dev-pay"]`), chromedp.WaitVisible(`[data-testid="payment-outcome"][data-outcome="paid"]`))
+
+		// From my orders to the detail page: paid, awaiting shipment.
+		b.do(t, tab, b.open("/orders/info/1/", `[data-testid="order-detail-link"]`),
+			chromedp.Click(`[data-testid="order"][data-order-id="`+id+`"] [data-testid="order-detail-link"]`),
+			chromedp.WaitVisible(`[data-testid="timeline"]`))
+		b.check(t, "detail status", b.text(t, tab, `[data-testid="order-status"]`), "待发货")
+		b.check(t, "detail total", b.text(t, tab, `[data-testid="order-total"]`), "¥6509.00")
+		b.check(t, "paid in the timeline", b.text(t, tab, `[data-testid="timeline-entry"][data-what="paid"] strong`), "支付成功")
+		if n := b.count(t, tab, `[data-testid="payment-trade"]`); n != 1 {
+			t.Errorf("the detail page shows %d payments, want 1", n)
+		}
+		b.shot(t, tab, "order-detail-paid")
+
+		staff := b.tab(t)
+		b.login(t, staff, "boss01", "boss-pass-123")
+		b.do(t, staff, b.open("/admin/orders/"+id+"/", `[data-testid="order-ship"]`),
+			chromedp.Click(`[data-testid="order-ship"]`), chromedp.WaitVisible(`[data-testid="flash"]`))
+		b.check(t, "status after shipping", b.text(t, staff, `[data-testid="order-status"]`), "待收货")
+
+		// Tabs share the browser's cookies: the shopper logs in again.
+		tab = b.tab(t)
+		b.login(t, tab, "reviewer01", testenv.Password)
+		b.do(t, tab, b.open("/orders/detail/"+id+"/", `[data-testid="receive"]`),
+			chromedp.Click(`[data-testid="receive"]`), chromedp.WaitVisible(`[data-testid="review"]`))
+		b.check(t, "status after receipt", b.text(t, tab, `[data-testid="order-status"]`), "待评价")
+		b.do(t, tab, chromedp.Click(`[data-testid="review"]`), chromedp.WaitVisible(`[data-testid="review-form"]`),
+			chromedp.Click(`[data-testid="review-score-4"]`),
+			chromedp.SendKeys(`[data-testid="review-comment"]`, "拍照很清楚，电池耐用"),
+			chromedp.Click(`[data-testid="review-anonymous"]`))
+		b.shot(t, tab, "review")
+		b.do(t, tab, chromedp.Click(`[data-testid="review-submit"]`),
+			chromedp.WaitVisible(`[data-testid="timeline-entry"][data-what="reviewed"]`))
+		b.check(t, "status after the review", b.text(t, tab, `[data-testid="order-status"]`), "已完成")
+
+		b.do(t, tab, b.open("/detail/"+strconv.Itoa(demoMate60)+"/", `[data-testid="sku-review"]`))
+		b.check(t, "review on the SKU page", b.text(t, tab, `[data-testid="sku-review"] [data-testid="review-text"]`), "拍照很清楚，电池耐用")
+		b.check(t, "anonymous reviewer", b.text(t, tab, `[data-testid="sku-review"] [data-testid="review-user"]`), "r***1")
+		b.check(t, "stars", b.text(t, tab, `[data-testid="sku-review"] [data-testid="review-stars"]`), "★★★★☆")
+		b.shot(t, tab, "sku-reviews")
+
+		// The visit went into the browse history, shown in the user centre.
+		var seen bool
+		b.do(t, tab, chromedp.Poll(`fetch("/browse_histories/", {headers: {Accept: "application/json"}}).then(r => r.json()).then(b => b.skus.some(k => k.id === `+strconv.Itoa(demoMate60)+`))`,
+			&seen, chromedp.WithPollingInterval(100*time.Millisecond)),
+			b.open("/info/", `[data-testid="history-sku"]`))
+		b.check(t, "history", b.text(t, tab, `[data-testid="history-sku"] [data-testid="history-name"]`), "华为 HUAWEI Mate 60 Pro 12GB+256GB 雅川青")
+		b.shot(t, tab, "user-center")
+	})
+
 	t.Run("staff adjust stock, see the ledger, cancel an order", func(t *testing.T) {
 		buyer := testenv.CreateUser(t, b.store, "buyer0001")
 		addr := testenv.CreateAddress(t, b.store, buyer.ID)

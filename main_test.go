@@ -241,6 +241,11 @@ func TestBenchStrategyFlags(t *testing.T) {
 		{"unknown flash-sale strategy", []string{"--seckill", "--seckill-strategy", "magic"}, []string{"--seckill-strategy", "magic", "lua, watch, lock or all"}},
 		{"order name for the flash sale", []string{"--seckill", "--seckill-strategy", "queue"}, []string{"--seckill-strategy", "queue", "lua, watch, lock or all"}},
 		{"flash-sale strategy without --seckill", []string{"--seckill-strategy", "lua"}, []string{"--seckill-strategy applies to --seckill only"}},
+		{"burst without --seckill", []string{"--burst"}, []string{"--burst applies to --seckill only"}},
+		{"clicks without --burst", []string{"--seckill", "--clicks", "2"}, []string{"--clicks applies to --seckill --burst only"}},
+		{"no clicks", []string{"--seckill", "--burst", "--clicks", "0"}, []string{"--clicks >= 1"}},
+		{"browser with a count", []string{"--browser", "--count", "2"}, []string{"--browser", "1-3 units"}},
+		{"browser flash sale", []string{"--browser", "--seckill"}, []string{"--browser", "not with --seckill"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,6 +286,52 @@ func TestBenchSeckill(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "| watch |") {
 		t.Errorf("--seckill-strategy lua ran other strategies too:\n%s", out.String())
+	}
+}
+
+// shop bench --seckill --burst on a private redis-server: buyers logged
+// in beforehand click several times at once; the sale sells out exactly
+// and the rest are refused.
+func TestBenchSeckillBurst(t *testing.T) {
+	redisURL := startRedis(t)
+	dir := t.TempDir()
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":   "sqlite:///" + filepath.Join(dir, "burst.db"),
+		"REDIS_URL":      redisURL,
+		"SHOP_DATA_DIR":  dir,
+		"SHOP_LOG_LEVEL": "warn",
+	})
+	args := []string{"bench", "--seckill", "--seckill-strategy", "lua", "--burst", "--buyers", "12", "--clicks", "3",
+		"--concurrency", "4", "--quiet", "0s", "--sale-stock", "5", "--per-user", "1"}
+	if err := run(context.Background(), args, getenv, &out, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"buy attempts 36 ", "successes 5,", "refused 31,", "errors 0", "| lua | 12 x 3 | 4 |", "| 0 | exact |"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// shop bench --browser: each buyer adds 1-3 units with POST /carts/ and
+// commits, on connections of its own; a small stock sells out exactly.
+func TestBenchBrowser(t *testing.T) {
+	dir := t.TempDir()
+	var out lockedBuffer
+	getenv := env(map[string]string{
+		"DATABASE_URL":   "sqlite:///" + filepath.Join(dir, "browser.db"),
+		"SHOP_DATA_DIR":  dir,
+		"SHOP_LOG_LEVEL": "warn",
+	})
+	args := []string{"bench", "--browser", "--buyers", "4", "--stock", "20", "--max-orders", "30", "--duration", "30s"}
+	if err := run(context.Background(), args, getenv, &out, &out); err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"as browsers", "invariants: all hold", "errors 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("bench output lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

@@ -126,8 +126,8 @@ func (h *Handlers) List(c *gin.Context) {
 
 // Detail shows one launched SKU: /detail/:sku_id/, with its gallery, one
 // choice per specification (each option links to the SKU that has it and
-// keeps the other choices), its brand and its flash sale, running or
-// soon. A withdrawn or unknown SKU is 404.
+// keeps the other choices), its brand, its flash sale, running or soon,
+// and its newest reviews. A withdrawn or unknown SKU is 404.
 func (h *Handlers) Detail(c *gin.Context) {
 	id, err := pathID(c, "sku_id")
 	if err != nil {
@@ -190,6 +190,10 @@ func (h *Handlers) Detail(c *gin.Context) {
 			Current: k.ID == d.SKU.ID,
 			SoldOut: k.Stock == 0,
 		})
+	}
+	if v.Reviews, err = h.skuReviews(c.Request.Context(), id); err != nil {
+		h.fail(c, err)
+		return
 	}
 	h.render(c, http.StatusOK, templates.Detail(v))
 }

@@ -301,6 +301,8 @@ var businessKeys = []struct {
 	{models.ErrNotLaunched, "cart.not_launched"},
 	{models.ErrEmptySelect, "order.empty"},
 	{models.ErrWrongStatus, "order.wrong_status"},
+	{order.ErrReviewed, "review.reviewed"},
+	{order.ErrNoLine, "review.no_line"},
 	{models.ErrTooMany, "err.too_many"},
 	{carts.ErrCount, "cart.count_range"},
 	{carts.ErrFull, "cart.full"},

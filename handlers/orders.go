@@ -306,8 +306,42 @@ func (h *Handlers) OrderSuccess(c *gin.Context) {
 	}))
 }
 
-// OrderList shows a page of the user's orders, newest first. Page 1 of no
-// orders is an empty list; a page past the last is 404.
+// orderTabs are the status tabs of "my orders": the ?status= value, its
+// label and the statuses it shows.
+var orderTabs = []struct {
+	key, label string
+	statuses   []int
+}{
+	{"", "order.tab.all", nil},
+	{"1", "order.tab.unpaid", []int{models.StatusUnpaid}},
+	{"2", "order.tab.unsend", []int{models.StatusUnsend}},
+	{"3", "order.tab.unreceived", []int{models.StatusUnreceived}},
+	{"4", "order.tab.uncomment", []int{models.StatusUncomment}},
+	{"done", "order.tab.done", []int{models.StatusFinished, models.StatusCanceled}},
+}
+
+// orderTab reads ?status=: a tab's key, "all", or 5 or 6 alone (shown
+// under the "done" tab). It returns the tab's key, for links, and the
+// statuses to show; anything else is a fieldError.
+func orderTab(raw string) (key string, statuses []int, err error) {
+	switch raw {
+	case "all":
+		return "", nil, nil
+	case "5", "6":
+		return raw, []int{int(raw[0] - '0')}, nil
+	}
+	for _, t := range orderTabs {
+		if t.key == raw {
+			return t.key, t.statuses, nil
+		}
+	}
+	return "", nil, badField("status", "order.tab_invalid")
+}
+
+// OrderList shows a page of the user's orders, newest first, of one
+// status tab (?status=, all by default), with the tabs above. Page 1 of
+// no orders is an empty list; a page past the last is 404; an unknown
+// status is 400, saying which values there are.
 func (h *Handlers) OrderList(c *gin.Context) {
 	u := currentUser(c)
 	number, err := strconv.Atoi(c.Param("page"))
@@ -315,32 +349,49 @@ func (h *Handlers) OrderList(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	pg, err := h.Orders.UserOrders(c.Request.Context(), u.ID, number, ordersPerPage)
+	key, statuses, err := orderTab(c.Query("status"))
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	pg, err := h.Orders.UserOrdersIn(c.Request.Context(), u.ID, statuses, number, ordersPerPage)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
 	v := templates.OrdersView{
 		Page:  h.page(c, templates.T(lang(c), "order.list.title")),
-		Pager: templates.NewPager(pg.Page, pg.Pages, func(n int) string { return "/orders/info/" + strconv.Itoa(n) + "/" }),
+		Pager: templates.NewPager(pg.Page, pg.Pages, func(n int) string { return templates.OrdersURL(key, n) }),
+	}
+	for _, t := range orderTabs {
+		current := t.key == key || (t.key == "done" && (key == "5" || key == "6"))
+		v.Tabs = append(v.Tabs, templates.OrderTab{Key: t.key, Label: t.label, Current: current})
 	}
 	for _, o := range pg.Orders {
 		ov := templates.OrderView{
 			OrderID: o.OrderID, Created: o.CreateTime, Status: o.Status, PayMethod: o.PayMethod,
 			Count: o.TotalCount, Freight: o.Freight, Total: o.TotalAmount,
 		}
-		for _, l := range o.Lines {
-			lv := templates.OrderLineView{SKUID: l.SKUID, Count: l.Count, Price: l.Price,
-				Amount: l.Price.Mul(decimal.NewFromInt(int64(l.Count))), Image: "/static/img/logo.svg"}
-			if k, ok := pg.SKUs[l.SKUID]; ok {
-				lv.Name, lv.Detailed = k.Name, true
-				if k.DefaultImage != "" {
-					lv.Image = k.DefaultImage
-				}
-			}
-			ov.Lines = append(ov.Lines, lv)
-		}
+		ov.Lines = orderLineViews(o.Lines, pg.SKUs)
 		v.Orders = append(v.Orders, ov)
 	}
 	h.render(c, http.StatusOK, templates.Orders(v))
+}
+
+// orderLineViews are an order's lines at the prices paid, with the names
+// and images of the SKUs that still exist.
+func orderLineViews(lines []models.OrderLine, skus map[int64]models.SKU) []templates.OrderLineView {
+	out := make([]templates.OrderLineView, 0, len(lines))
+	for _, l := range lines {
+		lv := templates.OrderLineView{SKUID: l.SKUID, Count: l.Count, Price: l.Price,
+			Amount: l.Price.Mul(decimal.NewFromInt(int64(l.Count))), Image: "/static/img/logo.svg"}
+		if k, ok := skus[l.SKUID]; ok {
+			lv.Name, lv.Detailed = k.Name, true
+			if k.DefaultImage != "" {
+				lv.Image = k.DefaultImage
+			}
+		}
+		out = append(out, lv)
+	}
+	return out
 }

@@ -68,8 +68,8 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if h.Seckill.SoldOut(sku) {
-		h.fail(c, reject("seckill.sold_out"))
+	if err := h.Seckill.Known(sku); err != nil {
+		h.fail(c, err)
 		return
 	}
 	now := h.Now()
@@ -103,6 +103,24 @@ func (h *Handlers) SeckillBuy(c *gin.Context) {
 		return
 	}
 	ok(c, gin.H{"errmsg": templates.T(lang(c), "seckill.queued"), "order_id": oid, "status": string(seckill.Queued)})
+}
+
+// SeckillKnown answers a buy that this process can refuse from memory
+// (the sale is sold out, or has not started: seckill.Engine.Known) before
+// the session is read or the database touched, so that the crowd that
+// clicks after the last unit is gone, or a moment too early, costs almost
+// nothing. It runs before Authenticate: any visitor gets the refusal,
+// which changes nothing and says only what the sale's page shows. The
+// CSRF check has already run (web.withCSRF); every other buy goes on to
+// SeckillBuy.
+func (h *Handlers) SeckillKnown(c *gin.Context) {
+	if sku, err := pathID(c, "sku_id"); err == nil {
+		if err := h.Seckill.Known(sku); err != nil {
+			h.fail(c, err)
+			return
+		}
+	}
+	c.Next()
 }
 
 // SeckillResult says what became of one of the user's flash-sale orders:

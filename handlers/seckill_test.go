@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/meiduo/shop/handlers"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/models/testkit"
@@ -287,6 +288,80 @@ func TestSeckillResultAfterRedisLoss(t *testing.T) {
 				if status, _ := result(c3, oid); status != http.StatusNotFound {
 					t.Errorf("someone else's order %s: status %d, want 404", oid, status)
 				}
+			}
+		})
+	}
+}
+
+// TestSeckillKnownRefusals: once Redis has said "not started" or "sold
+// out", this process answers further buys of that sale from memory,
+// before the session is read: an anonymous visitor and a forged session
+// get the same refusal as a shopper, and nothing is bought.
+func TestSeckillKnownRefusals(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			shop := testenv.NewShop(t, db)
+			skus, err := testkit.CreateBenchSKUs(ctx, db.Store, "known", 2, 10, decimal.RequireFromString("10.00"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			later, live := skus[0], skus[1]
+			for _, in := range []models.SaleInput{
+				{SKUID: later, Stock: 1, Price: decimal.RequireFromString("1.00"), PerUser: 1, Start: now.Add(time.Hour), End: now.Add(2 * time.Hour)},
+				{SKUID: live, Stock: 1, Price: decimal.RequireFromString("1.00"), PerUser: 1, Start: now, End: now.Add(time.Hour)},
+			} {
+				if _, err := shop.Handlers.Seckill.Open(ctx, in); err != nil {
+					t.Fatal(err)
+				}
+			}
+			buyer := testenv.CreateUser(t, db.Store, "knownbuyer")
+			addr := testenv.CreateAddress(t, db.Store, buyer.ID)
+			c := shop.NewClient(t)
+			c.Login(t, buyer.Username, testenv.Password)
+			anon := shop.NewClient(t)
+			anon.Visit()
+			forged := shop.NewClient(t)
+			forged.Visit()
+			shopURL, _ := url.Parse(shop.Server.URL)
+			forged.HTTP.Jar.SetCookies(shopURL, []*http.Cookie{{Name: handlers.SessionName, Value: "not-a-session"}})
+
+			buy := func(cl *testenv.Client, sku int64) (int, int, string) {
+				res := cl.Do(http.MethodPost, fmt.Sprintf("/seckill/%d/", sku), map[string]any{"address_id": addr.ID})
+				m := res.JSON(t)
+				msg, _ := m["errmsg"].(string)
+				return res.Status, res.Code(t), msg
+			}
+			for _, step := range []struct {
+				name   string
+				cl     *testenv.Client
+				sku    int64
+				status int
+				code   int
+				errmsg string
+			}{
+				{"anonymous, before Redis said anything", anon, later, http.StatusUnauthorized, 4101, ""},
+				{"shopper, too early: Redis decides", c, later, http.StatusOK, 400, "未开始"},
+				{"anonymous, too early: from memory", anon, later, http.StatusOK, 400, "未开始"},
+				{"forged session, too early: from memory", forged, later, http.StatusOK, 400, "未开始"},
+				{"shopper buys the last unit", c, live, http.StatusOK, 0, ""},
+				{"anonymous, sold out: from memory", anon, live, http.StatusOK, 400, "抢光"},
+				{"forged session, sold out: from memory", forged, live, http.StatusOK, 400, "抢光"},
+				{"shopper again, sold out", c, live, http.StatusOK, 400, "抢光"},
+			} {
+				status, code, msg := buy(step.cl, step.sku)
+				if status != step.status || code != step.code || !strings.Contains(msg, step.errmsg) {
+					t.Errorf("%s: got HTTP %d code %d %q, want HTTP %d code %d %q", step.name, status, code, msg, step.status, step.code, step.errmsg)
+				}
+			}
+			st, err := shop.Handlers.Seckill.State(ctx, live)
+			if err != nil || st.Stock != 0 {
+				t.Errorf("live sale after one buy: stock %d (%v), want 0", st.Stock, err)
+			}
+			st, err = shop.Handlers.Seckill.State(ctx, later)
+			if err != nil || st.Stock != 1 {
+				t.Errorf("sale not started: stock %d (%v), want 1", st.Stock, err)
 			}
 		})
 	}

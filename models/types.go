@@ -213,6 +213,7 @@ type OrderLine struct {
 	Score       int
 	IsAnonymous bool
 	IsCommented bool
+	CommentTime *time.Time // when it was reviewed; nil until then
 }
 
 func (OrderLine) TableName() string { return "tb_order_goods" }

@@ -144,6 +144,7 @@ type DetailView struct {
 	Variants    []Variant
 	MaxCount    int       // the most one add-to-cart may ask for
 	Sale        *SaleCard // the SKU's flash sale, running or soon; nil for none
+	Reviews     []ReviewView
 }
 
 // SpecView is one specification of a product page and its options.

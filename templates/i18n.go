@@ -62,7 +62,7 @@ func Tf(l Lang, key string, args ...any) string {
 
 // catalog maps a message key to its text in each Lang, in Lang order.
 // Each area of the shop keeps its messages in its own file.
-var catalog = merge(commonMessages, catalogMessages, accountMessages, addressMessages, cartMessages, orderMessages, paymentMessages, seckillMessages, adminMessages)
+var catalog = merge(commonMessages, catalogMessages, accountMessages, addressMessages, cartMessages, orderMessages, lifeMessages, paymentMessages, seckillMessages, adminMessages)
 
 func merge(parts ...map[string][2]string) map[string][2]string {
 	out := map[string][2]string{}

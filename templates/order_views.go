@@ -68,6 +68,7 @@ type OrderSuccessView struct {
 // OrdersView is a page of the user's orders (/orders/info/<page>/).
 type OrdersView struct {
 	Page
+	Tabs   []OrderTab
 	Orders []OrderView
 	Pager  Pager
 }

@@ -75,6 +75,13 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	api.DELETE("/addresses/:id/", h.DeleteAddress)
 	api.PUT("/addresses/:id/default/", h.SetDefaultAddress)
 
+	// The user centre.
+	page.GET("/info/", h.UserCenter)
+	page.GET("/password/", h.PasswordPage)
+	page.POST("/password/", h.PasswordChange)
+	api.POST("/browse_histories/", h.BrowseHistoryAdd)
+	api.GET("/browse_histories/", h.BrowseHistory)
+
 	// Carts.
 	app.GET("/carts/", h.CartPage)
 	app.POST("/carts/", h.CartAdd)
@@ -90,6 +97,10 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	page.GET("/orders/info/:page/", h.OrderList)
 	api.POST("/orders/:order_id/cancel/", h.OrderCancel)
 	api.POST("/orders/:order_id/receive/", h.OrderReceive)
+	page.GET("/orders/detail/:order_id/", h.OrderDetail)
+	page.GET("/orders/comment/", h.OrderReviewPage)
+	api.POST("/orders/comment/", h.OrderReview)
+	app.GET("/comments/:sku_id/", h.SKUComments)
 
 	// Payment.
 	api.GET("/payment/:order_id/", h.Payment)
@@ -99,7 +110,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 
 	// Flash sale.
 	app.GET("/seckill/:sku_id/", h.SeckillPage)
-	api.POST("/seckill/:sku_id/", h.SeckillBuy)
+	// A buy the sale refuses from memory is answered before the session.
+	r.POST("/seckill/:sku_id/", h.Language, h.SeckillKnown, h.Authenticate, h.LoginRequiredJSON, h.SeckillBuy)
 	api.GET("/seckill/result/:order_id/", h.SeckillResult)
 	admin.GET("/seckill/", h.AdminSeckill)
 	admin.POST("/seckill/", h.AdminSeckillOpen)

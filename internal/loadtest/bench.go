@@ -91,6 +91,13 @@ type options struct {
 	seckill   bool
 	saleStock int
 	perUser   int
+	// --seckill --burst: a cold burst of logged-in browsers.
+	burst       bool
+	clicks      int
+	concurrency int
+	quiet       time.Duration
+	// --browser: the order commit as browsers drive it.
+	browser bool
 }
 
 // Bench is `shop bench`: it drives a shop over HTTP, then checks the
@@ -144,6 +151,11 @@ func parseFlags(args []string, d Deps) (options, error) {
 	fs.BoolVar(&o.seckill, "seckill", false, "load-test a flash sale instead (see --seckill-strategy), one sale; needs REDIS_URL")
 	fs.IntVar(&o.saleStock, "sale-stock", 10000, "--seckill: units in the sale")
 	fs.IntVar(&o.perUser, "per-user", 100, "--seckill: units one buyer may buy")
+	fs.BoolVar(&o.burst, "burst", false, "--seckill: a cold burst instead of a closed loop: --buyers logged in beforehand, away for --quiet, then each fires --clicks buys at once, --concurrency buyers at a time, on fresh connections of its own")
+	fs.IntVar(&o.clicks, "clicks", 3, "--burst: buys each buyer fires at once")
+	fs.IntVar(&o.concurrency, "concurrency", 500, "--burst: buyers clicking at the same time")
+	fs.DurationVar(&o.quiet, "quiet", 3*time.Second, "--burst: how long the buyers stay away after logging in (longer than the shop's 2 s caches)")
+	fs.BoolVar(&o.browser, "browser", false, "order commit as browsers drive it: each buyer its own connections, and per order POST /carts/ adding 1-3 units, then POST /orders/commit/")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of this process (shop and load together) to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -168,10 +180,24 @@ func parseFlags(args []string, d Deps) (options, error) {
 		}
 		o.seckills = []seckill.Strategy{s}
 	}
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == "seckill-strategy" })
-	if set && !o.seckill {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["seckill-strategy"] && !o.seckill {
 		return o, errors.New("--seckill-strategy applies to --seckill only; the order commit's strategy is --strategy")
+	}
+	if o.burst && !o.seckill {
+		return o, errors.New("--burst applies to --seckill only")
+	}
+	for _, f := range []string{"clicks", "concurrency", "quiet"} {
+		if set[f] && !o.burst {
+			return o, fmt.Errorf("--%s applies to --seckill --burst only", f)
+		}
+	}
+	if o.burst && (o.clicks < 1 || o.concurrency < 1 || o.quiet < 0) {
+		return o, errors.New("--burst needs --clicks >= 1, --concurrency >= 1 and --quiet >= 0")
+	}
+	if o.browser && (o.seckill || o.rate > 0 || set["count"]) {
+		return o, errors.New("--browser is the closed-loop order commit with 1-3 units per order: not with --seckill, --rate or --count")
 	}
 	return o, nil
 }
@@ -218,11 +244,12 @@ func benchOnce(ctx context.Context, d Deps, o options) (*benchRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(d.Out, "bench %s: strategy %s, %d buyers, %s, %d SKU(s) of stock %d, database %s\n",
-		runID, o.strategy, o.buyers, loopName(o.rate), o.skus, o.stock, st.Dialect())
+	fmt.Fprintf(d.Out, "bench %s: strategy %s, %d buyers%s, %s, %d SKU(s) of stock %d, database %s\n",
+		runID, o.strategy, o.buyers, map[bool]string{true: " as browsers (own connections, POST /carts/ 1-3 units)"}[o.browser],
+		loopName(o.rate), o.skus, o.stock, st.Dialect())
 	res, err := Run(ctx, Config{
 		URL: url, Buyers: o.buyers, Rate: o.rate, Duration: o.duration, MaxOrders: o.maxOrders,
-		SKUs: skus, Count: o.count, RunID: runID, Log: d.Out, Timed: profiler(o.profile, d.Log),
+		SKUs: skus, Count: o.count, Browser: o.browser, RunID: runID, Log: d.Out, Timed: profiler(o.profile, d.Log),
 	})
 	if err != nil {
 		return nil, err

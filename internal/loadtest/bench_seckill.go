@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -19,6 +20,7 @@ import (
 type seckillRow struct {
 	strategy seckill.Strategy
 	res      *SeckillResult
+	burst    *BurstResult     // --burst only
 	lag      [4]time.Duration // persistence lag p50, p95, p99, max
 	broken   []string
 }
@@ -39,9 +41,16 @@ func benchSeckill(ctx context.Context, d Deps, o options) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", s, err)
 		}
-		fmt.Fprint(out, row.res.Summary())
+		if row.burst != nil {
+			fmt.Fprint(out, row.burst.Summary())
+		} else {
+			fmt.Fprint(out, row.res.Summary())
+		}
 		fmt.Fprintf(out, "persistence lag p50 %s  p95 %s  p99 %s  max %s\n", cell(row.lag[0]), cell(row.lag[1]), cell(row.lag[2]), cell(row.lag[3]))
 		rows = append(rows, row)
+	}
+	if o.burst {
+		return burstTable(out, o, rows)
 	}
 	fmt.Fprintln(out, "\n| strategy | buyers | attempts/s | successes | p50 | p95 | p99 | max | lag p50 | lag p99 | errors | invariants |")
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -92,12 +101,27 @@ func benchSeckillOnce(ctx context.Context, d Deps, o options, s seckill.Strategy
 	}
 	fmt.Fprintf(d.Out, "\nbench %s: flash sale %d, strategy %s, %d buyers, %d units, %d per buyer, database %s\n",
 		runID, sale.ID, s, o.buyers, o.saleStock, o.perUser, st.Dialect())
-	res, err := RunSeckill(ctx, SeckillConfig{URL: shop.URL, Buyers: o.buyers, Duration: o.duration,
-		SKU: skus[0], RunID: runID, Log: d.Out, Timed: profiler(o.profile, d.Log)})
-	if err != nil {
-		return nil, err
+	row := &seckillRow{strategy: s}
+	if o.burst {
+		const password = "burst-pass-123"
+		crowd, err := testkit.CreateBuyers(ctx, st, "k"+runID, password, o.buyers)
+		if err != nil {
+			return nil, err
+		}
+		row.burst, err = RunBurst(ctx, BurstConfig{URL: shop.URL, Buyers: crowd, Password: password, Clicks: o.clicks,
+			Concurrency: o.concurrency, SKU: skus[0], Quiet: o.quiet, Log: d.Out, Timed: profiler(o.profile, d.Log)})
+		if err != nil {
+			return nil, err
+		}
+		row.res = &row.burst.SeckillResult
+	} else {
+		row.res, err = RunSeckill(ctx, SeckillConfig{URL: shop.URL, Buyers: o.buyers, Duration: o.duration,
+			SKU: skus[0], RunID: runID, Log: d.Out, Timed: profiler(o.profile, d.Log)})
+		if err != nil {
+			return nil, err
+		}
 	}
-	row := &seckillRow{strategy: s, res: res}
+	res := row.res
 	bad := func(format string, args ...any) { row.broken = append(row.broken, fmt.Sprintf(format, args...)) }
 	// Wait for the shop's consumers, so the lag is theirs, not the
 	// closer's.
@@ -157,4 +181,29 @@ func benchSeckillOnce(ctx context.Context, d Deps, o options, s seckill.Strategy
 		bad("sku stock %d after close, want %d", k.Stock, skuStock-rep.Sale.Sold)
 	}
 	return row, nil
+}
+
+// burstTable prints the README's cold-burst table.
+func burstTable(out io.Writer, o options, rows []*seckillRow) error {
+	fmt.Fprintln(out, "\n| strategy | buyers x clicks | at once | attempts/s | successes | sold out after | p50 | p95 | p99 | max | refusals p99 | lag p99 | errors | invariants |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	broken := 0
+	for _, r := range rows {
+		inv := "exact"
+		if len(r.broken) > 0 {
+			inv, broken = fmt.Sprintf("%d BROKEN", len(r.broken)), broken+len(r.broken)
+		}
+		b := r.burst
+		refusals := Result{Latencies: b.Refusals}
+		fmt.Fprintf(out, "| %s | %d x %d | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", r.strategy, o.buyers, o.clicks,
+			o.concurrency, b.AttemptsPerSecond(), b.Successes, cell(b.SoldOutAt), cell(b.Percentile(50)), cell(b.Percentile(95)),
+			cell(b.Percentile(99)), cell(b.Percentile(100)), cell(refusals.Percentile(99)), cell(r.lag[2]), b.ErrorCount(), inv)
+		for _, v := range r.broken {
+			fmt.Fprintf(out, "INVARIANT BROKEN (%s): %s\n", r.strategy, v)
+		}
+	}
+	if broken > 0 {
+		return fmt.Errorf("%d invariants broken", broken)
+	}
+	return nil
 }

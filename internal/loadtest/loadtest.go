@@ -33,8 +33,12 @@ type Config struct {
 	MaxOrders int           // stop after this many attempts (0: no limit)
 	SKUs      []int64       // each order buys one of these, at random
 	Count     int           // units per order
-	RunID     string        // makes usernames unique across runs
-	Log       io.Writer     // progress; nil for none
+	// Browser drives the shop as browsers do: each buyer has connections
+	// of its own, and each order adds 1-3 units with POST /carts/ (Count
+	// is ignored) before committing.
+	Browser bool
+	RunID   string    // makes usernames unique across runs
+	Log     io.Writer // progress; nil for none
 	// Timed brackets the timed phase (after sign-up), e.g. to profile it:
 	// it is called with true when the load starts and false when it ends.
 	Timed func(running bool)
@@ -117,13 +121,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	transport := newTransport(cfg.Buyers)
-	defer transport.CloseIdleConnections()
-
+	var transport *http.Transport
+	if !cfg.Browser {
+		transport = newTransport(cfg.Buyers)
+		defer transport.CloseIdleConnections()
+	}
 	fmt.Fprintf(logw, "signing up %d buyers...\n", cfg.Buyers)
 	buyers, err := signUpAll(ctx, cfg, transport)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Browser {
+		defer func() {
+			for _, b := range buyers {
+				b.http.Transport.(*http.Transport).CloseIdleConnections()
+			}
+		}()
 	}
 	st := &state{cfg: cfg, remaining: append([]int64(nil), cfg.SKUs...), res: &Result{Errors: map[string]int{}}}
 	// stop ends the run: no new order starts after it, but orders under
@@ -147,7 +160,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return st.res, nil
 }
 
-func signUpAll(ctx context.Context, cfg Config, transport http.RoundTripper) ([]*buyer, error) {
+// signUpAll signs up cfg.Buyers buyers, sharing transport, or each with
+// connections of its own when transport is nil.
+func signUpAll(ctx context.Context, cfg Config, transport *http.Transport) ([]*buyer, error) {
 	buyers := make([]*buyer, cfg.Buyers)
 	errs := make(chan error, cfg.Buyers)
 	sem := make(chan struct{}, 8)
@@ -158,7 +173,11 @@ func signUpAll(ctx context.Context, cfg Config, transport http.RoundTripper) ([]
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			b := newBuyer(cfg.URL, transport)
+			t := transport
+			if t == nil {
+				t = newTransport(2)
+			}
+			b := newBuyer(cfg.URL, t)
 			name := fmt.Sprintf("b%s_%d", cfg.RunID, i)
 			mobile := fmt.Sprintf("19%09d", rand.IntN(1e9))
 			if err := b.signUp(ctx, name, "bench-pass-123", mobile); err != nil {
@@ -205,10 +224,10 @@ func (s *state) record(o outcome) {
 		s.res.Successes++
 		s.res.OrderIDs = append(s.res.OrderIDs, o.orderID)
 	case "out_of_stock":
-		s.res.Rejections = append(s.res.Rejections, Rejection{SKUID: o.sku, Count: s.cfg.Count})
+		s.res.Rejections = append(s.res.Rejections, Rejection{SKUID: o.sku, Count: o.count})
 		// Stock only falls during a run: with one unit per order, short
 		// stock means sold out for good.
-		if s.cfg.Count == 1 {
+		if o.count == 1 {
 			for i, id := range s.remaining {
 				if id == o.sku {
 					s.remaining = append(s.remaining[:i], s.remaining[i+1:]...)
@@ -232,7 +251,7 @@ func (s *state) closedLoop(ctx, stop context.Context, buyers []*buyer) {
 				if !ok {
 					return
 				}
-				s.record(b.order(ctx, sku, s.cfg.Count, time.Now()))
+				s.record(b.order(ctx, sku, s.count(), s.cfg.Browser, time.Now()))
 			}
 		}()
 	}
@@ -271,7 +290,7 @@ func (s *state) openLoop(ctx, stop context.Context, buyers []*buyer) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.record(b.order(ctx, sku, s.cfg.Count, due))
+				s.record(b.order(ctx, sku, s.count(), s.cfg.Browser, due))
 				free <- b
 			}()
 		default:
@@ -281,20 +300,35 @@ func (s *state) openLoop(ctx, stop context.Context, buyers []*buyer) {
 	wg.Wait()
 }
 
+// count is the units of the next order: Count, or 1-3 for a browser.
+func (s *state) count() int {
+	if s.cfg.Browser {
+		return 1 + rand.IntN(3)
+	}
+	return s.cfg.Count
+}
+
 // outcome is one order attempt.
 type outcome struct {
 	kind     string // ok, out_of_stock, or an error kind
 	orderID  string
 	sku      int64
+	count    int
 	answered bool
 	latency  time.Duration
 }
 
 // order puts one line in the cart and commits it; on failure it takes the
-// line out again so the next order starts from an empty selection.
-func (b *buyer) order(ctx context.Context, sku int64, count int, due time.Time) outcome {
-	o := outcome{sku: sku}
-	r, _, err := b.call(ctx, http.MethodPut, "/carts/", map[string]any{"sku_id": sku, "count": count, "selected": true})
+// line out again so the next order starts from an empty selection. A
+// browser adds the units (POST /carts/, as the SKU page's button does);
+// otherwise the line is set (PUT).
+func (b *buyer) order(ctx context.Context, sku int64, count int, browser bool, due time.Time) outcome {
+	o := outcome{sku: sku, count: count}
+	method := http.MethodPut
+	if browser {
+		method = http.MethodPost
+	}
+	r, _, err := b.call(ctx, method, "/carts/", map[string]any{"sku_id": sku, "count": count, "selected": true})
 	if err != nil || r.Code != 0 {
 		o.kind = "cart_" + errorKind(err, r)
 		return o

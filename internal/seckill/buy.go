@@ -29,13 +29,14 @@ const (
 // window, the user is under the limit and stock is above 0. Then it takes
 // a unit, counts the buyer, records the order and appends it to the
 // stream, with the sale's epoch. KEYS: sale, buyers, orders, stream. ARGV:
-// user, order id, now (unix ms), address. Returns {code, stock left}.
+// user, order id, now (unix ms), address. Returns {code, stock left}, or
+// for "not started" {code, the start in unix ms}.
 var buyScript = redis.NewScript(`
 local s = redis.call('HMGET', KEYS[1], 'sale', 'stock', 'per_user', 'start', 'end', 'state', 'epoch')
 if not s[1] then return {0, 0} end
 local now = tonumber(ARGV[3])
 if s[6] ~= 'open' or now >= tonumber(s[5]) then return {3, 0} end
-if now < tonumber(s[4]) then return {2, 0} end
+if now < tonumber(s[4]) then return {2, tonumber(s[4])} end
 local stock = tonumber(s[2])
 if tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0') >= tonumber(s[3]) then return {4, stock} end
 if stock <= 0 then return {5, 0} end
@@ -61,8 +62,8 @@ return {1, stock - 1}
 // error, after which nothing was bought unless Result later finds the
 // order.
 func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, error) {
-	if e.SoldOut(sku) {
-		return "", ErrSoldOut
+	if err := e.Known(sku); err != nil {
+		return "", err
 	}
 	reloaded := false
 	for {
@@ -81,7 +82,7 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 		if err != nil {
 			return "", fmt.Errorf("flash-sale buy of sku %d for user %d: %w", sku, uid, err)
 		}
-		if left <= 0 && (code == codeOK || code == codeSoldOut) {
+		if left <= 0 && (code == codeOK || code == codeSoldOut || code == codeLimit) {
 			e.markSoldOut(sku)
 		}
 		switch code {
@@ -99,6 +100,7 @@ func (e *Engine) Buy(ctx context.Context, sku, uid, addressID int64) (string, er
 			}
 			continue
 		case codeNotStarted:
+			e.markNotStarted(sku, time.UnixMilli(int64(left)))
 			return "", ErrNotStarted
 		case codeEnded:
 			return "", ErrEnded
@@ -172,6 +174,15 @@ func (s seen) decide(now time.Time) int {
 	return codeOK
 }
 
+// left is the second value of a refusal, as buyScript returns it: the
+// start in unix ms for "not started", else the stock.
+func (s seen) left(code int) int {
+	if code == codeNotStarted {
+		return int(s.state.Start.UnixMilli())
+	}
+	return s.state.Stock
+}
+
 // read fetches what decide needs, in one round trip, through c: the
 // client, or the WATCH connection.
 func read(ctx context.Context, c redis.Cmdable, k keys, uid int64, oid string) (seen, error) {
@@ -223,6 +234,7 @@ func (e *Engine) buyWatch(ctx context.Context, sku, uid, addressID int64, oid st
 			}
 			code, left = s.decide(now), s.state.Stock
 			if code != codeOK {
+				left = s.left(code)
 				return nil
 			}
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
@@ -279,7 +291,7 @@ func (e *Engine) buyLocked(ctx context.Context, sku, uid, addressID int64, oid s
 	}
 	code := s.decide(now)
 	if code != codeOK {
-		return code, s.state.Stock, nil
+		return code, s.left(code), nil
 	}
 	var stock, bought *redis.IntCmd
 	_, err = e.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

@@ -158,8 +158,9 @@ type Engine struct {
 	soldFor  time.Duration
 	now      func() time.Time
 
-	soldMu  sync.RWMutex
-	soldOut map[int64]time.Time // sku -> until when "sold out" is answered from memory
+	soldMu     sync.RWMutex
+	soldOut    map[int64]time.Time // sku -> until when "sold out" is answered from memory
+	notStarted map[int64]time.Time // sku -> until when "not started" is answered from memory
 
 	// reloading lets one buyer at a time load a sale Redis lacks; the
 	// others wait for it, then find the sale in Redis.
@@ -180,7 +181,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		rdb: cfg.Redis, db: cfg.DB, strategy: st, log: cfg.Log, consumer: cfg.Consumer,
 		batch: cfg.Batch, claim: cfg.ClaimIdle, tick: cfg.Tick, lockTTL: cfg.LockExpiry,
-		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
+		soldFor: cfg.SoldOutFor, now: cfg.Now, soldOut: map[int64]time.Time{}, notStarted: map[int64]time.Time{}, reloading: make(chan struct{}, 1),
 	}
 	e.rs = redsync.New(goredis.NewPool(cfg.Redis))
 	if e.log == nil {
@@ -350,6 +351,7 @@ func (e *Engine) load(ctx context.Context, s *models.Sale) (bool, error) {
 	}
 	e.soldMu.Lock()
 	delete(e.soldOut, s.SKUID)
+	delete(e.notStarted, s.SKUID)
 	e.soldMu.Unlock()
 	return loaded, nil
 }
@@ -392,16 +394,49 @@ func (e *Engine) Open(ctx context.Context, in models.SaleInput) (*models.Sale, e
 // sale is sold out: Redis said so less than Config.SoldOutFor ago. It
 // sends no command.
 func (e *Engine) SoldOut(sku int64) bool {
+	return e.Known(sku) == ErrSoldOut
+}
+
+// Known is the refusal this process can give a buy of the SKU from
+// memory, without a command to Redis: ErrSoldOut when Redis said "sold
+// out" less than Config.SoldOutFor ago, ErrNotStarted when Redis said
+// "not started" less than that ago and the start it gave is still ahead;
+// nil otherwise. A sale reopened or changed elsewhere is seen at most
+// Config.SoldOutFor late.
+func (e *Engine) Known(sku int64) error {
+	now := e.now()
 	e.soldMu.RLock()
-	until, ok := e.soldOut[sku]
+	sold, soldOK := e.soldOut[sku]
+	start, startOK := e.notStarted[sku]
 	e.soldMu.RUnlock()
-	return ok && e.now().Before(until)
+	switch {
+	case soldOK && now.Before(sold):
+		return ErrSoldOut
+	case startOK && now.Before(start):
+		return ErrNotStarted
+	}
+	return nil
 }
 
 func (e *Engine) markSoldOut(sku int64) {
 	e.soldMu.Lock()
 	e.soldOut[sku] = e.now().Add(e.soldFor)
 	e.soldMu.Unlock()
+}
+
+// markNotStarted remembers that the SKU's sale starts at start, for at
+// most soldFor.
+func (e *Engine) markNotStarted(sku int64, start time.Time) {
+	e.soldMu.Lock()
+	e.notStarted[sku] = minTime(start, e.now().Add(e.soldFor))
+	e.soldMu.Unlock()
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 // Status of a flash-sale order, as the result endpoint tells it.

@@ -102,19 +102,32 @@ type OrderPage struct {
 // newest first. Page 1 always exists, empty when the user has no orders;
 // another page past the last returns ErrNotFound.
 func (o *Orders) UserOrders(ctx context.Context, uid int64, page, size int) (*OrderPage, error) {
+	return o.UserOrdersIn(ctx, uid, nil, page, size)
+}
+
+// UserOrdersIn is UserOrders of the orders in one of statuses only (none:
+// every order), paged among themselves.
+func (o *Orders) UserOrdersIn(ctx context.Context, uid int64, statuses []int, page, size int) (*OrderPage, error) {
 	if size < 1 {
 		size = 5
 	}
 	db := o.db.Gorm().WithContext(ctx)
+	mine := func() *gorm.DB {
+		q := db.Model(&models.Order{}).Where("user_id = ?", uid)
+		if len(statuses) > 0 {
+			q = q.Where("status IN ?", statuses)
+		}
+		return q
+	}
 	out := &OrderPage{Page: page, SKUs: map[int64]models.SKU{}}
-	if err := db.Model(&models.Order{}).Where("user_id = ?", uid).Count(&out.Total).Error; err != nil {
+	if err := mine().Count(&out.Total).Error; err != nil {
 		return nil, fmt.Errorf("count orders of user %d: %w", uid, err)
 	}
 	out.Pages = max(1, int((out.Total+int64(size)-1)/int64(size)))
 	if page < 1 || page > out.Pages {
 		return nil, fmt.Errorf("orders page %d of %d for user %d: %w", page, out.Pages, uid, models.ErrNotFound)
 	}
-	err := db.Preload("Lines", orderLines).Where("user_id = ?", uid).
+	err := mine().Preload("Lines", orderLines).
 		Order("create_time DESC, order_id DESC").Offset((page - 1) * size).Limit(size).Find(&out.Orders).Error
 	if err != nil {
 		return nil, fmt.Errorf("orders of user %d: %w", uid, err)

@@ -1,0 +1,17 @@
+-- +goose Up
+-- Reviews, as the Django shop keeps them: on the order line itself
+-- (tb_order_goods.comment, score, is_anonymous, is_commented, there since
+-- 00001). comment_time is when the line was reviewed, for the SKU page's
+-- newest-first list. The CHECKs hold what the shop promises of a line:
+-- a score of 1 to 5 (the default 5 until reviewed), and a reviewed line
+-- knows when.
+ALTER TABLE tb_order_goods ADD COLUMN comment_time TIMESTAMPTZ NULL;
+ALTER TABLE tb_order_goods ADD CONSTRAINT tb_order_goods_score CHECK (score BETWEEN 1 AND 5);
+ALTER TABLE tb_order_goods ADD CONSTRAINT tb_order_goods_reviewed CHECK (NOT is_commented OR comment_time IS NOT NULL);
+CREATE INDEX tb_order_goods_reviews ON tb_order_goods (sku_id, is_commented, comment_time);
+
+-- +goose Down
+DROP INDEX tb_order_goods_reviews;
+ALTER TABLE tb_order_goods DROP CONSTRAINT tb_order_goods_reviewed;
+ALTER TABLE tb_order_goods DROP CONSTRAINT tb_order_goods_score;
+ALTER TABLE tb_order_goods DROP COLUMN comment_time;
