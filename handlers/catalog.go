@@ -110,6 +110,19 @@ func (h *Handlers) List(c *gin.Context) {
 	for _, k := range cats {
 		v.Categories = append(v.Categories, categoryLink(k, path[0].ID))
 	}
+	// The level below: the category's children, or a third level's
+	// siblings.
+	subs, err := h.Store.Catalog.CategoryChildren(ctx, id)
+	if err == nil && len(subs) == 0 && len(path) > 1 {
+		subs, err = h.Store.Catalog.CategoryChildren(ctx, path[len(path)-2].ID)
+	}
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	if len(path) > 1 || len(subs) > 0 {
+		v.Subcategories = categoryLinks(subs, id)
+	}
 	for _, s := range []models.Sort{models.SortDefault, models.SortPrice, models.SortPriceDesc, models.SortHot} {
 		key := string(s)
 		if s == models.SortPriceDesc {

@@ -94,7 +94,11 @@ func TestCatalogDeepPages(t *testing.T) {
 					`<span aria-current="page" data-testid="crumb">游戏手机</span>`, "共 4 件商品",
 					`href="` + listPath(cats["游戏手机"]) + `?sort=-price" data-testid="sort-price_desc">价格从高到低<`,
 					`data-testid="sort-price">价格从低到高<`,
+					`<a href="` + listPath(cats["手机"]) + `">手机</a>`, `<a href="` + listPath(cats["游戏手机"]) + `" aria-current="page">游戏手机</a>`,
 				}, nil, nil},
+				{"list of a second level", listPath(cats["手机通讯"]), []string{`data-testid="subcategory-nav"`,
+					`<a href="` + listPath(cats["手机"]) + `">手机</a>`, `<a href="` + listPath(cats["游戏手机"]) + `">游戏手机</a>`, "共 14 件商品"},
+					[]string{`aria-current="page">游戏手机<`}, nil},
 				{"product with two specifications", detailPath(skus[k70+"128GB 黑色"]), []string{
 					`<a href="/list/1/1/" data-testid="crumb">手机</a>`, `data-testid="crumb">游戏手机</a>`,
 					`data-testid="brand">小米<`, `src="/static/img/sku/redmik70-black.svg" alt="小米 Redmi K70 128GB 黑色" width="400" height="400" data-testid="gallery-main"`,

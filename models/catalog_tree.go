@@ -200,6 +200,15 @@ func (s *Catalog) CategoryPath(ctx context.Context, id int64) ([]Category, error
 	return p, nil
 }
 
+// CategoryChildren returns the categories right under id, in id order.
+func (s *Catalog) CategoryChildren(ctx context.Context, id int64) ([]Category, error) {
+	var out []Category
+	if err := s.db.WithContext(ctx).Where("parent_id = ?", id).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("children of category %d: %w", id, err)
+	}
+	return out, nil
+}
+
 // BrandByID returns one brand. Returns ErrNotFound.
 func (s *Catalog) BrandByID(ctx context.Context, id int64) (*Brand, error) {
 	var b Brand

@@ -114,12 +114,15 @@ type SortOption struct {
 type ListView struct {
 	Page
 	Breadcrumbs []CategoryLink // top level first, the category last
-	Category    CategoryLink
-	Categories  []CategoryLink
-	Sorts       []SortOption
-	Total       int
-	Cards       []Card
-	Pager       Pager
+	// Subcategories is the level below the category, or a third level's
+	// siblings (the category marked Active).
+	Subcategories []CategoryLink
+	Category      CategoryLink
+	Categories    []CategoryLink
+	Sorts         []SortOption
+	Total         int
+	Cards         []Card
+	Pager         Pager
 }
 
 // Variant is another SKU of the same product, as a link on a product page.

@@ -41,6 +41,7 @@ var catalogMessages = map[string][2]string{
 	"catalog.q_too_long":      {"搜索词最多 50 个字", "a search is at most 50 characters"},
 	"catalog.pagination":      {"分页", "Pages"},
 	"catalog.page_n":          {"第 %d 页", "Page %d"},
+	"catalog.subcategories":   {"%s 的分类", "Within %s"},
 	"catalog.brand":           {"品牌", "Brand"},
 	"catalog.gallery":         {"商品图片", "Pictures"},
 	"catalog.picture_n":       {"查看第 %d 张图片", "Show picture %d"},
