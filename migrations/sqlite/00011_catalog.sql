@@ -89,7 +89,11 @@ CREATE TABLE tb_sku_image (
 );
 CREATE INDEX tb_sku_image_sku ON tb_sku_image (sku_id, sequence);
 
+-- The flash sale's page shows the buyer's own result: their refusals.
+CREATE INDEX tb_seckill_refusal_buyer ON tb_seckill_refusal (sale_id, user_id);
+
 -- +goose Down
+DROP INDEX tb_seckill_refusal_buyer;
 DROP TABLE tb_sku_image;
 DROP TABLE tb_sku_specification;
 DROP TABLE tb_specification_option;
