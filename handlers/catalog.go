@@ -42,23 +42,7 @@ func (h *Handlers) Home(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	v := templates.HomeView{Page: h.page(c, templates.T(lang(c), "catalog.home_title")), Sales: sales}
-	for _, g := range menu {
-		mg := templates.MenuGroup{Name: g.Name}
-		for _, e := range g.Entries {
-			me := templates.MenuEntry{Category: categoryLink(e.Category, 0)}
-			me.Category.Href = channelURL(e.URL)
-			for _, sub := range e.Children {
-				ms := templates.MenuSub{Category: categoryLink(sub.Category, 0)}
-				for _, leaf := range sub.Children {
-					ms.Leaves = append(ms.Leaves, categoryLink(leaf.Category, 0))
-				}
-				me.Subs = append(me.Subs, ms)
-			}
-			mg.Entries = append(mg.Entries, me)
-		}
-		v.Menu = append(v.Menu, mg)
-	}
+	v := templates.HomeView{Page: h.page(c, templates.T(lang(c), "catalog.home_title")), Menu: menuView(menu), Sales: sales}
 	for _, s := range shelves {
 		link := categoryLink(s.Category, 0)
 		v.Categories = append(v.Categories, link)
@@ -120,9 +104,7 @@ func (h *Handlers) List(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	if len(path) > 1 || len(subs) > 0 {
-		v.Subcategories = categoryLinks(subs, id)
-	}
+	v.Subcategories = categoryLinks(subs, id)
 	for _, s := range []models.Sort{models.SortDefault, models.SortPrice, models.SortPriceDesc, models.SortHot} {
 		key := string(s)
 		if s == models.SortPriceDesc {
@@ -346,6 +328,28 @@ func saleShown(s models.Sale, now time.Time) bool {
 func saleCard(s models.Sale, k models.SKU, now time.Time) templates.SaleCard {
 	return templates.SaleCard{SKU: card(k), Price: s.Price, Start: s.StartTime, End: s.EndTime,
 		Live: !now.Before(s.StartTime), Now: now}
+}
+
+// menuView is the category menu as the home page shows it.
+func menuView(groups []models.MenuGroup) []templates.MenuGroup {
+	out := make([]templates.MenuGroup, 0, len(groups))
+	for _, g := range groups {
+		mg := templates.MenuGroup{Name: g.Name}
+		for _, e := range g.Entries {
+			me := templates.MenuEntry{Category: categoryLink(e.Category, 0)}
+			me.Category.Href = channelURL(e.URL)
+			for _, sub := range e.Children {
+				ms := templates.MenuSub{Category: categoryLink(sub.Category, 0)}
+				for _, leaf := range sub.Children {
+					ms.Leaves = append(ms.Leaves, categoryLink(leaf.Category, 0))
+				}
+				me.Subs = append(me.Subs, ms)
+			}
+			mg.Entries = append(mg.Entries, me)
+		}
+		out = append(out, mg)
+	}
+	return out
 }
 
 // channelURL is where a channel's menu entry leads: its URL when that is
