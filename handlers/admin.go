@@ -281,6 +281,10 @@ func (h *Handlers) skuForm(c *gin.Context, status int, id int64, form templates.
 			return
 		}
 		v.Stock, v.Sales, v.Launched, v.Image = k.Stock, k.Sales, k.IsLaunched, k.DefaultImage
+		if err := h.skuCatalogFacts(ctx, &v, k); err != nil {
+			h.fail(c, err)
+			return
+		}
 		rows, _, err := h.Store.Ledger.Ledger(ctx, models.LedgerFilter{SKUID: id}, 1)
 		if err != nil {
 			h.fail(c, err)

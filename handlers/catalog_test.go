@@ -59,11 +59,25 @@ func cardNames(body string) []string {
 	return out
 }
 
-// launchedIn lists a category's launched SKUs, ordered by less.
-func launchedIn(skus map[string]models.SKU, category int64, less func(a, b models.SKU) bool) []string {
+// launchedIn lists the launched SKUs of a category and the ones below it,
+// ordered by less.
+func launchedIn(t *testing.T, db testenv.DB, skus map[string]models.SKU, category int64, less func(a, b models.SKU) bool) []string {
+	t.Helper()
+	all, err := db.Store.Admin.AllCategories(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[int64]bool{category: true}
+	for range 3 {
+		for _, c := range all {
+			if c.ParentID != nil && in[*c.ParentID] {
+				in[c.ID] = true
+			}
+		}
+	}
 	var rows []models.SKU
 	for _, k := range skus {
-		if k.CategoryID == category && k.IsLaunched {
+		if in[k.CategoryID] && k.IsLaunched {
 			rows = append(rows, k)
 		}
 	}
@@ -101,7 +115,7 @@ func TestCatalogPages(t *testing.T) {
 						"小米 Xiaomi 14 12GB+256GB 白色", "¥3999.00", "Apple AirPods Pro (第二代) USB-C 充电盒", "¥1899.00", `href="` + phones + `1/"`},
 					[]string{withdrawn}},
 				{"list page 1", phones + "1/", http.StatusOK,
-					[]string{"<title>手机 - 美多商城</title>", "共 10 件商品", `href="` + phones + `2/?sort=default"`, `data-testid="price">¥5999.00<`},
+					[]string{"<title>手机 - 美多商城</title>", "共 14 件商品", `href="` + phones + `2/?sort=default"`, `data-testid="price">¥2799.00<`},
 					[]string{withdrawn}},
 				{"list page 2 keeps the sort", phones + "2/?sort=hot", http.StatusOK,
 					[]string{`href="` + phones + `1/?sort=hot"`, `aria-current="page" aria-label="第 2 页"`},
@@ -115,7 +129,7 @@ func TestCatalogPages(t *testing.T) {
 					[]string{"<title>" + black + " - 美多商城</title>", `data-testid="price">¥5999.00<`, `data-testid="market-price">¥6299.00<`,
 						`data-testid="stock-state">有货<`, `<label for="quantity">`, `data-testid="quantity"`, `data-testid="add-to-cart">加入购物车<`,
 						`href="` + detailPath(skus[black256]) + `"`, `href="` + detailPath(skus[pink]) + `"`, `src="/static/js/detail.js"`},
-					[]string{"disabled"}},
+					[]string{`data-testid="add-to-cart" disabled`}},
 				{"detail low stock", detailPath(skus[pink]), http.StatusOK, []string{`data-testid="stock-state">仅剩 3 件<`}, nil},
 				{"detail sold out", detailPath(skus[blue]), http.StatusOK,
 					[]string{`data-testid="stock-state">已售罄<`, `data-testid="add-to-cart" disabled`}, nil},
@@ -125,8 +139,10 @@ func TestCatalogPages(t *testing.T) {
 				{"detail not a number", "/detail/abc/", http.StatusNotFound, nil, nil},
 				{"search", "/search/?q=IPHONE", http.StatusOK,
 					[]string{"找到 4 件与“IPHONE”相关的商品", black, pink, blue, black256, `value="IPHONE"`}, nil},
-				{"search empty", "/search/?q=+", http.StatusOK, []string{`data-testid="search-hint"`}, []string{`data-testid="sku-card"`}},
-				{"search wildcard", "/search/?q=%25", http.StatusOK, []string{`data-testid="search-none"`}, []string{`data-testid="sku-card"`}},
+				{"search empty suggests best sellers", "/search/?q=+", http.StatusOK,
+					[]string{`data-testid="search-hint"`, `data-testid="popular"`, "热销商品", "Apple AirPods Pro (第二代) USB-C 充电盒"}, []string{`data-testid="sku-grid"`}},
+				{"search wildcard finds nothing, suggests best sellers", "/search/?q=%25", http.StatusOK,
+					[]string{`data-testid="search-none"`, `data-testid="popular"`}, []string{`data-testid="sku-grid"`}},
 				{"search withdrawn", "/search/?q=雪山粉", http.StatusOK, []string{`data-testid="search-none"`}, nil},
 				{"search paged", "/search/?q=GB", http.StatusOK, []string{`href="/search/?page=2&amp;q=GB"`}, nil},
 				{"search page past the end", "/search/?q=GB&page=9", http.StatusNotFound, nil, nil},
@@ -170,6 +186,12 @@ func TestCatalogListSortOrder(t *testing.T) {
 		}
 		return a.ID < b.ID
 	}
+	byPriceDesc := func(a, b models.SKU) bool {
+		if !a.Price.Equal(b.Price) {
+			return a.Price.GreaterThan(b.Price)
+		}
+		return a.ID < b.ID
+	}
 	bySales := func(a, b models.SKU) bool {
 		if a.Sales != b.Sales {
 			return a.Sales > b.Sales
@@ -185,13 +207,15 @@ func TestCatalogListSortOrder(t *testing.T) {
 			}{
 				{"default", "", byNewest},
 				{"price", "?sort=price", byPrice},
+				{"price, dearest first", "?sort=-price", byPriceDesc},
+				{"price_desc is dearest first too", "?sort=price_desc", byPriceDesc},
 				{"hot", "?sort=hot", bySales},
-				{"unknown falls back to default", "?sort=-price", byNewest},
+				{"unknown falls back to default", "?sort=-sales", byNewest},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					for _, category := range []string{"手机", "耳机音箱"} {
 						id := cats[category]
-						want := launchedIn(skus, id, tc.less)
+						want := launchedIn(t, db, skus, id, tc.less)
 						var got []string
 						for n := 1; n <= (len(want)+models.PageSize-1)/models.PageSize; n++ {
 							path := "/list/" + strconv.FormatInt(id, 10) + "/" + strconv.Itoa(n) + "/" + tc.query

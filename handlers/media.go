@@ -81,56 +81,74 @@ func (h *Handlers) AdminUploadSKUImage(c *gin.Context) {
 		return
 	}
 	to := "/admin/skus/" + strconv.FormatInt(id, 10) + "/"
-	fh, err := c.FormFile("image")
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		h.fail(c, err)
-		return
-	case err != nil:
-		h.back(c, to, "admin.flash.image_missing", true)
-		return
-	case fh.Size > MaxImageBytes:
-		h.back(c, to, "admin.flash.image_too_large", true)
-		return
-	}
-	f, err := fh.Open()
-	if err != nil {
-		h.fail(c, fmt.Errorf("open the upload: %w", err))
-		return
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxImageBytes+1))
-	f.Close()
-	if err != nil {
-		h.fail(c, fmt.Errorf("read the upload: %w", err))
-		return
-	}
-	ext, ok := imageTypes[http.DetectContentType(data)]
-	switch {
-	case len(data) == 0:
-		h.back(c, to, "admin.flash.image_missing", true)
-		return
-	case len(data) > MaxImageBytes:
-		h.back(c, to, "admin.flash.image_too_large", true)
-		return
-	case !ok:
-		h.back(c, to, "admin.flash.image_type", true)
-		return
-	}
-	name, err := h.saveImage(data, ext)
-	if err != nil {
-		h.fail(c, err)
+	name, ok := h.receiveImage(c, to)
+	if !ok {
 		return
 	}
 	if err := h.Store.Admin.SetSKUImage(ctx, id, "/media/"+name); err != nil {
-		if rmErr := os.Remove(filepath.Join(h.MediaDir, name)); rmErr != nil {
-			h.Log.Error("remove an unused upload", "name", name, "err", rmErr)
-		}
+		h.removeUnused(name)
 		h.fail(c, err)
 		return
 	}
 	h.skus.evict(id)
 	h.back(c, to, "admin.flash.image_saved", false)
+}
+
+// receiveImage stores the uploaded form file "image" in MediaDir and
+// returns its new name. The type is read from the content, never from the
+// name or the client's header. When it reports false it has answered
+// already: back to page to with a message for a missing, too large or
+// unknown file, or the error.
+func (h *Handlers) receiveImage(c *gin.Context, to string) (string, bool) {
+	fh, err := c.FormFile("image")
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		h.fail(c, err)
+		return "", false
+	case err != nil:
+		h.back(c, to, "admin.flash.image_missing", true)
+		return "", false
+	case fh.Size > MaxImageBytes:
+		h.back(c, to, "admin.flash.image_too_large", true)
+		return "", false
+	}
+	f, err := fh.Open()
+	if err != nil {
+		h.fail(c, fmt.Errorf("open the upload: %w", err))
+		return "", false
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxImageBytes+1))
+	f.Close()
+	if err != nil {
+		h.fail(c, fmt.Errorf("read the upload: %w", err))
+		return "", false
+	}
+	ext, ok := imageTypes[http.DetectContentType(data)]
+	switch {
+	case len(data) == 0:
+		h.back(c, to, "admin.flash.image_missing", true)
+		return "", false
+	case len(data) > MaxImageBytes:
+		h.back(c, to, "admin.flash.image_too_large", true)
+		return "", false
+	case !ok:
+		h.back(c, to, "admin.flash.image_type", true)
+		return "", false
+	}
+	name, err := h.saveImage(data, ext)
+	if err != nil {
+		h.fail(c, err)
+		return "", false
+	}
+	return name, true
+}
+
+// removeUnused deletes an upload that was stored but could not be used.
+func (h *Handlers) removeUnused(name string) {
+	if err := os.Remove(filepath.Join(h.MediaDir, name)); err != nil {
+		h.Log.Error("remove an unused upload", "name", name, "err", err)
+	}
 }
 
 // saveImage writes data to MediaDir under a new random name with ext and

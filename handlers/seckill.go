@@ -170,7 +170,7 @@ func (h *Handlers) SeckillPage(c *gin.Context) {
 	v := templates.SeckillView{
 		Page: h.page(c, templates.Tf(lang(c), "seckill.title", k.Name)),
 		SKU:  card(*k), SalePrice: sale.Price, Total: sale.Stock, PerUser: sale.PerUser,
-		Start: sale.StartTime, End: sale.EndTime, Now: now,
+		Start: sale.StartTime, End: sale.EndTime, Now: now, Freight: models.Freight,
 	}
 	if v.SKU.Image == "" {
 		v.SKU.Image = "/static/img/logo.svg"
@@ -203,6 +203,10 @@ func (h *Handlers) SeckillPage(c *gin.Context) {
 			return
 		}
 		v.Addresses = addressChoices(addrs, u.DefaultAddressID)
+		if err := h.seckillMine(ctx, &v, sale, u.ID); err != nil {
+			h.fail(c, err)
+			return
+		}
 	}
 	c.Header("Cache-Control", "no-store")
 	h.render(c, http.StatusOK, templates.Seckill(v))

@@ -20,19 +20,23 @@ type Sort string
 
 // Sort orders, as in the Django shop.
 const (
-	SortDefault Sort = "default" // newest first
-	SortPrice   Sort = "price"   // cheapest first
-	SortHot     Sort = "hot"     // best-selling first
+	SortDefault   Sort = "default" // newest first
+	SortPrice     Sort = "price"   // cheapest first
+	SortPriceDesc Sort = "-price"  // dearest first
+	SortHot       Sort = "hot"     // best-selling first
 )
 
-// ParseSort returns the sort named s; anything unknown is SortDefault.
 // Catalog is what shoppers browse: categories, SPUs and launched SKUs.
 type Catalog struct{ handle }
 
+// ParseSort returns the sort named s; "price_desc" is another name of
+// SortPriceDesc, and anything unknown is SortDefault.
 func ParseSort(s string) Sort {
 	switch Sort(s) {
-	case SortPrice, SortHot:
+	case SortPrice, SortPriceDesc, SortHot:
 		return Sort(s)
+	case "price_desc":
+		return SortPriceDesc
 	}
 	return SortDefault
 }
@@ -43,6 +47,8 @@ func (s Sort) orderBy() string {
 	switch s {
 	case SortPrice:
 		return "price ASC, id ASC"
+	case SortPriceDesc:
+		return "price DESC, id ASC"
 	case SortHot:
 		return "sales DESC, id ASC"
 	}
@@ -68,7 +74,13 @@ type SKUDetail struct {
 	SKU      SKU
 	SPU      SPU
 	Category Category
-	Variants []SKU // the SPU's launched SKUs in id order
+	Path     []Category // the category's levels, top first, for breadcrumbs
+	Brand    *Brand     // nil: the SPU has none
+	Variants []SKU      // the SPU's launched SKUs in id order
+	// Specs is one choice per specification of the SPU; empty for a SKU
+	// without specifications (Variants then lists the alternatives).
+	Specs   []SpecChoice
+	Gallery []SKUImage // in order; empty: the default image alone
 }
 
 // Categories returns the top-level categories in id order.
@@ -81,16 +93,17 @@ func (s *Catalog) Categories(ctx context.Context) ([]Category, error) {
 }
 
 // Shelves returns the top-level categories in id order, each with up to
-// perCategory of its launched SKUs, best-selling first.
+// perCategory of the launched SKUs in it or below it, best-selling first.
 func (s *Catalog) Shelves(ctx context.Context, perCategory int) ([]Shelf, error) {
-	cats, err := s.Categories(ctx)
+	t, err := s.tree(ctx)
 	if err != nil {
 		return nil, err
 	}
+	cats := t.children[0]
 	out := make([]Shelf, 0, len(cats))
 	for _, c := range cats {
 		var skus []SKU
-		err := s.launched(ctx).Where("category_id = ?", c.ID).
+		err := s.launched(ctx).Where("category_id IN ?", t.subtree(c.ID)).
 			Order(SortHot.orderBy()).Limit(perCategory).Find(&skus).Error
 		if err != nil {
 			return nil, fmt.Errorf("skus of category %d: %w", c.ID, err)
@@ -110,19 +123,27 @@ func (s *Catalog) CategoryByID(ctx context.Context, id int64) (*Category, error)
 }
 
 // CategorySKUs returns page number (1-based) of the launched SKUs of a
-// category in the given sort. Returns ErrNotFound if the category does not
-// exist or the page is out of range; an empty category has one empty page.
+// category and the categories below it, in the given sort. (The Django
+// shop lists third-level categories only; the first two levels list their
+// whole subtree, so the menu's every level and SKUs filed under a top
+// level, from before three levels, all list.) Returns ErrNotFound if the
+// category does not exist or the page is out of range; an empty category
+// has one empty page.
 func (s *Catalog) CategorySKUs(ctx context.Context, categoryID int64, sort Sort, number int) (*Category, SKUPage, error) {
-	c, err := s.CategoryByID(ctx, categoryID)
+	t, err := s.tree(ctx)
 	if err != nil {
 		return nil, SKUPage{}, err
 	}
-	q := s.launched(ctx).Where("category_id = ?", categoryID)
+	c, ok := t.byID[categoryID]
+	if !ok {
+		return nil, SKUPage{}, fmt.Errorf("category %d: %w", categoryID, ErrNotFound)
+	}
+	q := s.launched(ctx).Where("category_id IN ?", t.subtree(categoryID))
 	pg, err := paginate(q, sort.orderBy(), number)
 	if err != nil {
 		return nil, SKUPage{}, fmt.Errorf("category %d page %d: %w", categoryID, number, err)
 	}
-	return c, pg, nil
+	return &c, pg, nil
 }
 
 // SKUDetailByID returns a SKU with its SPU, category and launched
@@ -141,10 +162,39 @@ func (s *Catalog) SKUDetailByID(ctx context.Context, id int64) (*SKUDetail, erro
 	if err := db.First(&d.Category, k.CategoryID).Error; err != nil {
 		return nil, fmt.Errorf("category %d of sku %d: %w", k.CategoryID, id, translate(err))
 	}
-	if err := s.launched(ctx).Where("spu_id = ?", k.SPUID).Order("id").Find(&d.Variants).Error; err != nil {
-		return nil, fmt.Errorf("variants of spu %d: %w", k.SPUID, err)
+	if d.SPU.BrandID != nil {
+		if d.Brand, err = s.BrandByID(ctx, *d.SPU.BrandID); err != nil {
+			return nil, err
+		}
+	}
+	if d.Path, err = s.CategoryPath(ctx, k.CategoryID); err != nil {
+		return nil, err
+	}
+	comb, err := s.combinations(ctx, k.SPUID)
+	if err != nil {
+		return nil, err
+	}
+	d.Variants = comb.skus
+	if len(comb.specs) == 0 {
+		if err := s.launched(ctx).Where("spu_id = ?", k.SPUID).Order("id").Find(&d.Variants).Error; err != nil {
+			return nil, fmt.Errorf("variants of spu %d: %w", k.SPUID, err)
+		}
+	}
+	d.Specs = comb.choices(k.ID)
+	if d.Gallery, err = s.Gallery(ctx, k.ID); err != nil {
+		return nil, err
 	}
 	return &d, nil
+}
+
+// PopularSKUs returns the n best-selling launched SKUs, for an empty
+// search or an empty shelf.
+func (s *Catalog) PopularSKUs(ctx context.Context, n int) ([]SKU, error) {
+	var out []SKU
+	if err := s.launched(ctx).Order(SortHot.orderBy()).Limit(n).Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("popular skus: %w", err)
+	}
+	return out, nil
 }
 
 // SearchSKUs returns page number (1-based) of the launched SKUs whose name

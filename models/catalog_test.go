@@ -29,9 +29,9 @@ type fixtureSKU struct {
 	launched          bool
 }
 
-// Category 1 "Alpha" holds 11 launched SKUs (two pages) and one withdrawn
-// one that would lead every sort; 2 "Empty" holds none; 3 "Child" sits under
-// Alpha.
+// Category 1 "Alpha" holds 11 launched SKUs and one withdrawn one that
+// would lead every sort; 3 "Child" sits under Alpha with one more, which
+// Alpha's list shows too (12: two pages); 2 "Empty" holds none.
 var fixtureSKUs = []fixtureSKU{
 	{1, 1, 1, "MiXeD Case Phone", "plain", "10.00", 5, 1, true},
 	{2, 1, 1, "100% Cotton Tee", "", "20.00", 50, 2, true},
@@ -104,12 +104,12 @@ func fixtureNames(ids ...int64) []string {
 	return out
 }
 
-// wantOrder is the launched fixture SKUs of category 1 in a sort, worked
-// out independently of the SQL.
+// wantOrder is the launched fixture SKUs of category 1 and its child 3 in
+// a sort, worked out independently of the SQL.
 func wantOrder(s models.Sort) []string {
 	var rows []fixtureSKU
 	for _, k := range fixtureSKUs {
-		if k.category == 1 && k.launched {
+		if (k.category == 1 || k.category == 3) && k.launched {
 			rows = append(rows, k)
 		}
 	}
@@ -120,6 +120,12 @@ func wantOrder(s models.Sort) []string {
 			pa, pb := decimal.RequireFromString(a.price), decimal.RequireFromString(b.price)
 			if !pa.Equal(pb) {
 				return pa.LessThan(pb)
+			}
+			return a.id < b.id
+		case models.SortPriceDesc:
+			pa, pb := decimal.RequireFromString(a.price), decimal.RequireFromString(b.price)
+			if !pa.Equal(pb) {
+				return pa.GreaterThan(pb)
 			}
 			return a.id < b.id
 		case models.SortHot:
@@ -143,7 +149,8 @@ func wantOrder(s models.Sort) []string {
 func TestParseSort(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"default", "default"}, {"price", "price"}, {"hot", "hot"},
-		{"", "default"}, {"PRICE", "default"}, {"-sales", "default"},
+		{"-price", "-price"}, {"price_desc", "-price"},
+		{"", "default"}, {"PRICE", "default"}, {"-sales", "default"}, {"price desc", "default"},
 	} {
 		if got := models.ParseSort(tc.in); string(got) != tc.want {
 			t.Errorf("ParseSort(%q) = %q, want %q", tc.in, got, tc.want)
@@ -157,7 +164,7 @@ func TestCategorySKUs(t *testing.T) {
 			ctx := context.Background()
 			loadFixture(t, db)
 
-			for _, s := range []models.Sort{models.SortDefault, models.SortPrice, models.SortHot} {
+			for _, s := range []models.Sort{models.SortDefault, models.SortPrice, models.SortPriceDesc, models.SortHot} {
 				t.Run(string(s), func(t *testing.T) {
 					var got []string
 					for n := 1; n <= 2; n++ {
@@ -165,8 +172,8 @@ func TestCategorySKUs(t *testing.T) {
 						if err != nil {
 							t.Fatalf("page %d: %v", n, err)
 						}
-						if c.Name != "Alpha" || pg.Number != n || pg.Pages != 2 || pg.Total != 11 {
-							t.Errorf("page %d: category %q, number %d, pages %d, total %d; want Alpha, %d, 2, 11", n, c.Name, pg.Number, pg.Pages, pg.Total, n)
+						if c.Name != "Alpha" || pg.Number != n || pg.Pages != 2 || pg.Total != 12 {
+							t.Errorf("page %d: category %q, number %d, pages %d, total %d; want Alpha, %d, 2, 12", n, c.Name, pg.Number, pg.Pages, pg.Total, n)
 						}
 						got = append(got, names(pg.SKUs)...)
 					}
@@ -358,9 +365,16 @@ func TestLoadDemo(t *testing.T) {
 				name, q string
 				want    int
 			}{
-				{"categories", "SELECT COUNT(*) FROM tb_goods_category", 5},
-				{"spus", "SELECT COUNT(*) FROM tb_spu", 12},
-				{"skus", "SELECT COUNT(*) FROM tb_sku", 31},
+				{"categories", "SELECT COUNT(*) FROM tb_goods_category", 26},
+				{"top levels", "SELECT COUNT(*) FROM tb_goods_category WHERE parent_id IS NULL", 5},
+				{"skus not on a third level", "SELECT COUNT(*) FROM tb_sku k JOIN tb_goods_category c3 ON c3.id = k.category_id JOIN tb_goods_category c2 ON c2.id = c3.parent_id WHERE c2.parent_id IS NULL", 0},
+				{"top levels without a channel", "SELECT COUNT(*) FROM tb_goods_category c WHERE c.parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM tb_goods_channel ch WHERE ch.category_id = c.id)", 0},
+				{"spus", "SELECT COUNT(*) FROM tb_spu", 13},
+				{"spus without a brand", "SELECT COUNT(*) FROM tb_spu WHERE brand_id IS NULL", 0},
+				{"skus", "SELECT COUNT(*) FROM tb_sku", 35},
+				{"skus without a gallery", "SELECT COUNT(*) FROM tb_sku k WHERE NOT EXISTS (SELECT 1 FROM tb_sku_image i WHERE i.sku_id = k.id)", 0},
+				{"skus missing an option", "SELECT COUNT(*) FROM tb_sku k JOIN tb_spu_specification sp ON sp.spu_id = k.spu_id WHERE NOT EXISTS (SELECT 1 FROM tb_sku_specification ks WHERE ks.sku_id = k.id AND ks.spec_id = sp.id)", 0},
+				{"spus with two specifications", "SELECT COUNT(*) FROM (SELECT spu_id FROM tb_spu_specification GROUP BY spu_id HAVING COUNT(*) = 2) t", 10},
 				{"withdrawn", "SELECT COUNT(*) FROM tb_sku WHERE is_launched = FALSE", 1},
 				{"orphan skus", "SELECT COUNT(*) FROM tb_sku k LEFT JOIN tb_spu p ON p.id = k.spu_id LEFT JOIN tb_goods_category c ON c.id = k.category_id WHERE p.id IS NULL OR c.id IS NULL OR p.category_id <> k.category_id", 0},
 				{"bad prices", "SELECT COUNT(*) FROM tb_sku WHERE price <= 0 OR market_price < price OR cost_price <= 0 OR cost_price >= price", 0},

@@ -69,7 +69,8 @@ type SPU struct {
 	Name       string
 	Sales      int
 	Comments   int
-	CategoryID int64
+	CategoryID int64  // the third level, Django's category3
+	BrandID    *int64 // nil: no brand
 	DescDetail string
 }
 

@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -96,6 +97,32 @@ type AdminSKUView struct {
 	Launched bool
 	Ledger   []LedgerRowView
 	Image    string // default_image as saved, not as typed in Form
+	// Editing only, from the catalog: the brand, the SKU's options
+	// (read-only) and its gallery in order.
+	Brand   string
+	Specs   []AdminSpecValue
+	Gallery []AdminGalleryImage
+}
+
+// AdminSpecValue is a specification and the SKU's option for it.
+type AdminSpecValue struct{ Name, Value string }
+
+// SpecsText is the SKU's options as one line: "存储：128GB · 颜色：黑色".
+func (v AdminSKUView) SpecsText() string {
+	if len(v.Specs) == 0 {
+		return v.T("admin.specs.none")
+	}
+	parts := make([]string, len(v.Specs))
+	for i, s := range v.Specs {
+		parts[i] = s.Name + v.T("order.colon") + s.Value
+	}
+	return strings.Join(parts, " · ")
+}
+
+// AdminGalleryImage is one picture of a SKU's gallery.
+type AdminGalleryImage struct {
+	ID  int64
+	URL string
 }
 
 // AdminSPURow is an SPU in the admin list.

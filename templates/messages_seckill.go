@@ -32,6 +32,13 @@ var seckillMessages = map[string][2]string{
 	"seckill.address":      {"收货地址", "Delivery address"},
 	"seckill.created_link": {"查看我的订单", "See my orders"},
 	"seckill.needs_js":     {"抢购需要启用 JavaScript。", "Buying needs JavaScript."},
+	"seckill.freight":      {"运费", "Delivery"},
+	"seckill.payable":      {"应付 %s（含运费 %s）", "You pay %s (%s delivery included)"},
+	"seckill.bought":       {"已抢购", "Bought"},
+	"seckill.mine.queued":  {"您的抢购已受理，订单正在生成，稍后会自动刷新。", "Your buy was accepted and its order is being created; this page refreshes by itself."},
+	"seckill.mine.created": {"您已抢到！订单已生成，请在“我的订单”中支付。", "You got it! Your order is ready: pay for it in My orders."},
+	"seckill.mine.failed":  {"您的上一次抢购未成功：%s", "Your last buy did not go through: %s"},
+	"seckill.mine.lost":    {"服务重启时丢失，请重试", "it was lost in a restart; please try again"},
 
 	// Staff page.
 	"seckill.admin.title":         {"秒杀活动", "Flash sales"},

@@ -27,10 +27,29 @@ type SeckillView struct {
 	Now       time.Time // the server's clock, so the countdown ignores the browser's
 	Phase     string    // one of the SalePhase constants
 	Addresses []AddressChoice
+	Freight   decimal.Decimal // what the order adds for delivery
+	// Mine is the shopper's own result in this sale after a buy: "" (no
+	// buy), SaleMineQueued, SaleMineCreated or SaleMineFailed; MineReason
+	// says why it failed.
+	Mine       string
+	MineReason string
+	// LimitReached: the shopper has bought all this sale allows one
+	// buyer, so the button stays disabled whatever the phase.
+	LimitReached bool
 }
 
+// The shopper's own result in a sale, as the page shows it after a reload.
+const (
+	SaleMineQueued  = "queued"
+	SaleMineCreated = "created"
+	SaleMineFailed  = "failed"
+)
+
 // Live reports whether the buy button is enabled.
-func (v SeckillView) Live() bool { return v.Phase == SalePhaseLive }
+func (v SeckillView) Live() bool { return v.Phase == SalePhaseLive && !v.LimitReached }
+
+// Payable is what the order costs: the sale price and the freight.
+func (v SeckillView) Payable() decimal.Decimal { return v.SalePrice.Add(v.Freight) }
 
 // SaleForm is the staff form that opens a sale, as typed.
 type SaleForm struct {
@@ -71,3 +90,11 @@ func saleTime(t time.Time) string {
 func unixMilli(t time.Time) string { return i64(t.UnixMilli()) }
 
 func lagText(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+// boolAttr writes a bool as a data-* attribute's value.
+func boolAttr(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
+}

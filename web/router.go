@@ -135,6 +135,9 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	admin.POST("/skus/:id/launch/", h.AdminLaunchSKU)
 	admin.POST("/skus/:id/stock/", h.AdminAdjustStock)
 	admin.POST("/skus/:id/image/", h.AdminUploadSKUImage) // in uploads
+	admin.POST("/skus/:id/gallery/", h.AdminGalleryAdd)   // in uploads
+	admin.POST("/skus/:id/gallery/:image_id/move/", h.AdminGalleryMove)
+	admin.POST("/skus/:id/gallery/:image_id/remove/", h.AdminGalleryRemove)
 	admin.GET("/spus/", h.AdminSPUs)
 	admin.GET("/spus/new/", h.AdminNewSPU)
 	admin.POST("/spus/new/", h.AdminCreateSPU)
@@ -160,7 +163,8 @@ const PaymentNotifyPath = "/payment/notify/"
 // the body each may send (a multipart POST only); every other body is
 // held to Config.MaxBody.
 var uploads = map[string]int64{
-	"/admin/skus/*/image/": handlers.MaxImageBytes + 64<<10,
+	"/admin/skus/*/image/":   handlers.MaxImageBytes + 64<<10,
+	"/admin/skus/*/gallery/": handlers.MaxImageBytes + 64<<10,
 }
 
 // withCSRF checks the CSRF token on every unsafe request before gin sees

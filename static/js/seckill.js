@@ -22,7 +22,9 @@
   const rank = { upcoming: 0, live: 1, soldout: 2, ended: 3 };
   let phase = d.phase in rank ? d.phase : "upcoming";
   let requesting = false; // a buy is on its way: the button shows it
-  let bought = false; // until reloaded, or the order fails
+  // bought: the shopper has bought all the sale allows; the server says so
+  // on a reload (data-bought), and a failed order frees the button again.
+  let bought = d.bought === "true";
   let timer = null;
 
   function advance(p) {
@@ -42,7 +44,7 @@
 
   function setButton(text, enabled) {
     if (!button || requesting) return;
-    button.textContent = text;
+    button.textContent = bought && enabled ? d.msgBought : text;
     button.disabled = !enabled || bought;
   }
 
@@ -138,4 +140,8 @@
 
   timer = setInterval(tick, 250);
   tick();
+
+  // A buy still being turned into an order when the page was rendered:
+  // look again shortly, until the server knows how it ended.
+  if (d.mine === "queued") setTimeout(function () { window.location.reload(); }, 3000);
 })();
