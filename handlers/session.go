@@ -17,6 +17,9 @@ import (
 // SessionName is the session cookie's name.
 const SessionName = "shop_session"
 
+// CSRFCookie is the cookie that holds the CSRF secret (web sets it up).
+const CSRFCookie = "csrftoken"
+
 // Session lifetimes: "remember me" keeps the login for two weeks; otherwise
 // the cookie ends with the browser, and the server refuses it after a day.
 const (
@@ -135,6 +138,7 @@ func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) e
 	s.Values["exp"] = h.Now().Add(life).Unix()
 	s.Values["gen"] = u.SessionGeneration
 	c.Set(ctxUser, u)
+	h.rotateCSRF(c)
 	return s.Save(c.Request, c.Writer)
 }
 
@@ -153,7 +157,17 @@ func (h *Handlers) endSession(c *gin.Context) error {
 	s.Values = map[any]any{}
 	s.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies}
 	c.Set(ctxUser, nil)
+	h.rotateCSRF(c)
 	return s.Save(c.Request, c.Writer)
+}
+
+// rotateCSRF deletes the CSRF secret's cookie when a login starts or
+// ends, as Django rotates its token at login: a token that a page showed
+// before (to a visitor, or planted by someone else) stops working, and the
+// next page the browser loads gets a fresh secret and token.
+func (h *Handlers) rotateCSRF(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: CSRFCookie, Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 // LoginRequiredJSON answers 401 with code 4101 for an anonymous request.

@@ -154,7 +154,7 @@ func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler 
 	protect := csrf.Protect(cfg.CSRFKey,
 		csrf.Secure(cfg.SecureCookies),
 		csrf.Path("/"),
-		csrf.CookieName("csrftoken"),
+		csrf.CookieName(handlers.CSRFCookie),
 		csrf.RequestHeader("X-CSRFToken"),
 		csrf.FieldName("csrfmiddlewaretoken"),
 		csrf.SameSite(csrf.SameSiteLaxMode),
