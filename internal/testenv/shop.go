@@ -196,6 +196,14 @@ func (c *Client) Do(method, path string, body any) Response {
 	return Response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
 }
 
+// For returns a client that shares c's cookies and CSRF token but reports
+// failures to t: each iteration of a fuzz target has its own t.
+func (c *Client) For(t testing.TB) *Client {
+	cp := *c
+	cp.t = t
+	return &cp
+}
+
 // Get fetches a page (and picks up its CSRF token).
 func (c *Client) Get(path string) Response { c.t.Helper(); return c.Do(http.MethodGet, path, nil) }
 
