@@ -403,9 +403,26 @@ func TestCSRFTokenRotates(t *testing.T) {
 	db, _ := testenv.Database(t, "sqlite")
 	shop := testenv.NewShop(t, db)
 	u := testenv.CreateUser(t, db.Store, "rotator")
+	srvURL, err := url.Parse(shop.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// secret is the client's CSRF secret cookie.
+	secret := func(t *testing.T, c *testenv.Client) string {
+		t.Helper()
+		for _, ck := range c.HTTP.Jar.Cookies(srvURL) {
+			if ck.Name == handlers.CSRFCookie {
+				return ck.Value
+			}
+		}
+		t.Fatal("the client has no CSRF cookie")
+		return ""
+	}
 	// rotated checks that res rotated the token: the token from before is
-	// refused on a JSON call and on a form, and a fresh page's token works.
-	rotated := func(t *testing.T, c *testenv.Client, before string, res testenv.Response) {
+	// refused on a JSON call and on a form, also with the secret cookie
+	// from before put back (a replay, or a cookie planted by another
+	// site), and a fresh page's token works.
+	rotated := func(t *testing.T, c *testenv.Client, before, beforeSecret string, res testenv.Response) {
 		t.Helper()
 		if res.Status != http.StatusFound {
 			t.Fatalf("status %d, want 302\n%.500s", res.Status, res.Body)
@@ -417,8 +434,17 @@ func TestCSRFTokenRotates(t *testing.T) {
 		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusForbidden {
 			t.Errorf("JSON with the token from before: status %d, want 403", res.Status)
 		}
+		c.CSRF = before // the refusal page brought another
 		if res := c.Do(http.MethodPost, "/logout/", url.Values{}); res.Status != http.StatusForbidden {
 			t.Errorf("form with the token from before: status %d, want 403", res.Status)
+		}
+		c.CSRF = before
+		c.HTTP.Jar.SetCookies(srvURL, []*http.Cookie{{Name: handlers.CSRFCookie, Value: beforeSecret, Path: "/"}})
+		if secret(t, c) != beforeSecret {
+			t.Fatal("could not put the secret cookie back")
+		}
+		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusForbidden {
+			t.Errorf("the token and the secret cookie from before: status %d, want 403", res.Status)
 		}
 		c.CSRF = ""
 		c.Visit()
@@ -432,9 +458,9 @@ func TestCSRFTokenRotates(t *testing.T) {
 	t.Run("login", func(t *testing.T) {
 		c := shop.NewClient(t)
 		c.Get("/login/")
-		before := c.CSRF
+		before, beforeSecret := c.CSRF, secret(t, c)
 		res := c.Do(http.MethodPost, "/login/", url.Values{"username": {u.Username}, "password": {testenv.Password}})
-		rotated(t, c, before, res)
+		rotated(t, c, before, beforeSecret, res)
 		if !loggedIn(c) {
 			t.Errorf("not logged in after the rotation")
 		}
@@ -454,17 +480,17 @@ func TestCSRFTokenRotates(t *testing.T) {
 	t.Run("sign-up", func(t *testing.T) {
 		c := shop.NewClient(t)
 		c.Get("/register/")
-		before := c.CSRF
+		before, beforeSecret := c.CSRF, secret(t, c)
 		res := c.Do(http.MethodPost, "/register/", url.Values{"username": {"rotator2"}, "password": {"secret-pw-1"},
 			"password2": {"secret-pw-1"}, "mobile": {testenv.RandomMobile()}, "allow": {"on"}})
-		rotated(t, c, before, res)
+		rotated(t, c, before, beforeSecret, res)
 	})
 	t.Run("logout", func(t *testing.T) {
 		c := shop.NewClient(t)
 		c.Login(t, u.Username, testenv.Password)
-		before := c.CSRF
+		before, beforeSecret := c.CSRF, secret(t, c)
 		res := c.Do(http.MethodPost, "/logout/", url.Values{})
-		rotated(t, c, before, res)
+		rotated(t, c, before, beforeSecret, res)
 	})
 }
 
