@@ -123,6 +123,31 @@ func TestAdminErrorsInPlainWords(t *testing.T) {
 				}
 			})
 
+			t.Run("a flash message is only ever the catalog's", func(t *testing.T) {
+				srvURL, err := url.Parse(shop.Server.URL + "/admin/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tt := range []struct{ value, want string }{
+					{"err|admin.flash.too_low|3", templates.Tf(templates.Chinese, "admin.flash.too_low", 3)},
+					{"err|admin.flash.status", templates.T(templates.Chinese, "admin.flash.status")},
+					{"err|admin.flash.status|5", templates.T(templates.Chinese, "admin.flash.status")},
+					{"err|admin.flash.too_low", ""},
+					{"err|sql: " + secret, ""},
+					{"err|admin.flash.status|" + secret, ""},
+					{"err|admin.flash." + secret, ""},
+				} {
+					zh.HTTP.Jar.SetCookies(srvURL, []*http.Cookie{{Name: "shop_flash", Value: url.QueryEscape(tt.value), Path: "/admin/"}})
+					res := zh.Get("/admin/")
+					if res.Status != http.StatusOK || strings.Contains(res.Body, "xyzzy") || strings.Contains(res.Body, "%!") || strings.Contains(res.Body, "%d") {
+						t.Errorf("flash %q: status %d, the page shows the cookie's text", tt.value, res.Status)
+					}
+					if tt.want != "" && !strings.Contains(res.Body, `data-testid="flash">`+tt.want+`<`) {
+						t.Errorf("flash %q: the page does not say %q", tt.value, tt.want)
+					}
+				}
+			})
+
 			was, err := db.Store.Catalog.SKUByID(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
