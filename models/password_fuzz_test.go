@@ -64,14 +64,18 @@ func wellFormed(encoded string) bool {
 // it was.
 func FuzzPasswordHash(f *testing.F) {
 	for i, h := range cheapHashes {
-		f.Add(h, fuzzPassword, uint16(i), uint16(0), "")
-		f.Add(h, "wrong-password", uint16(i), uint16(len(h)-3), "\n")
+		f.Add(h, fuzzPassword, uint16(i), uint16(0), uint8(0), "")
+		f.Add(h, "wrong-password", uint16(i), uint16(len(h)-3), uint8(0), "\n")
+		f.Add(h, fuzzPassword, uint16(i), uint16(len(h)), uint8(0), "\r\n")
+		f.Add(h, fuzzPassword, uint16(i), uint16(len(h)), uint8(0), "=")
 	}
-	f.Add("argon2$argon2id$v=19$m=8,t=1,p=1x$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAA", fuzzPassword, uint16(0), uint16(30), "0")
-	f.Add("pbkdf2_sha256$+3$NaCl$AAAA", fuzzPassword, uint16(2), uint16(14), "+")
-	f.Add("pbkdf2_sha256$03$NaCl$AAAA", "", uint16(2), uint16(15), "0")
-	f.Add("argon2$argon2id$v=19$m=1048577,t=2,p=1$c2FsdA$aGFzaA", "x", uint16(1), uint16(40), "=")
-	f.Add("bcrypt$$2b$12$abc", "x", uint16(0), uint16(0), "$")
+	// Text after the cost, a leading zero, a sign.
+	f.Add("argon2$argon2id$v=19$m=8,t=1,p=1x$MDEyMzQ1Njc4OWFiY2RlZg$AAAAAAAAAAAAAAAAAAAAAA", fuzzPassword, uint16(0), uint16(37), uint8(0), "x")
+	f.Add("pbkdf2_sha256$+3$NaCl$AAAA", fuzzPassword, uint16(2), uint16(14), uint8(0), "+")
+	f.Add("pbkdf2_sha256$03$NaCl$AAAA", "", uint16(2), uint16(14), uint8(0), "0")
+	f.Add("argon2$argon2id$v=19$m=08,t=1,p=1$c2FsdA$aGFzaA", "x", uint16(0), uint16(25), uint8(0), "0")
+	f.Add("argon2$argon2id$v=19$m=1048577,t=2,p=1$c2FsdA$aGFzaA", "x", uint16(1), uint16(40), uint8(1), "=")
+	f.Add("bcrypt$$2b$12$abc", "x", uint16(0), uint16(0), uint8(2), "$")
 	accounts := &Accounts{hashSlots: make(chan struct{}, 1)}
 	check := func(t *testing.T, password, encoded string) bool {
 		t.Helper()
@@ -81,7 +85,7 @@ func FuzzPasswordHash(f *testing.F) {
 		}
 		return ok
 	}
-	f.Fuzz(func(t *testing.T, encoded, password string, which, pos uint16, edit string) {
+	f.Fuzz(func(t *testing.T, encoded, password string, which, pos uint16, cut uint8, edit string) {
 		// Any encoding: parsed or refused, never a panic; what parses is
 		// canonical; a match only on a well-formed one.
 		algorithm, rest, _ := strings.Cut(encoded, "$")
@@ -98,11 +102,8 @@ func FuzzPasswordHash(f *testing.F) {
 		// An edit of a good hash matches only if it changed nothing.
 		good := cheapHashes[int(which)%len(cheapHashes)]
 		at := int(pos) % (len(good) + 1)
-		cut := 0
-		if len(edit) > 0 {
-			cut = int(edit[0]) % 3 // 0: insert, 1-2: replace that many bytes
-		}
-		edited := good[:at] + edit + good[min(len(good), at+cut):]
+		n := int(cut) % 3 // 0: insert edit, 1-2: put it in place of that many bytes
+		edited := good[:at] + edit + good[min(len(good), at+n):]
 		if !cheap(edited) {
 			return
 		}
