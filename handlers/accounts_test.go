@@ -34,10 +34,15 @@ func loggedIn(c *testenv.Client) bool {
 	return c.Get("/addresses/").Status == http.StatusOK
 }
 
-// postLogin posts the login form (after fetching the page for its token).
+// postLogin posts the login form (after fetching the page for its token)
+// and, once logged in, fetches a page for the token the login issued.
 func postLogin(c *testenv.Client, form url.Values) testenv.Response {
 	c.Get("/login/")
-	return c.Do(http.MethodPost, "/login/", form)
+	res := c.Do(http.MethodPost, "/login/", form)
+	if res.Status == http.StatusFound {
+		c.Visit()
+	}
+	return res
 }
 
 func TestRegister(t *testing.T) {
@@ -351,6 +356,7 @@ func TestLogout(t *testing.T) {
 			if loggedIn(c) {
 				t.Error("still logged in after logging out")
 			}
+			c.Visit() // logging out rotated the CSRF token
 			if res := c.Do(http.MethodPost, "/logout/", url.Values{}); res.Status != http.StatusFound {
 				t.Errorf("logging out when logged out: status %d, want 302", res.Status)
 			}
@@ -388,6 +394,104 @@ func TestUnsafeRequestsNeedTheCSRFToken(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestCSRFTokenRotates: logging in, signing up and logging out each end
+// the CSRF token that the page before carried (403 with it afterwards),
+// and the next page's token works.
+func TestCSRFTokenRotates(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	u := testenv.CreateUser(t, db.Store, "rotator")
+	srvURL, err := url.Parse(shop.Server.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// secret is the client's CSRF secret cookie.
+	secret := func(t *testing.T, c *testenv.Client) string {
+		t.Helper()
+		for _, ck := range c.HTTP.Jar.Cookies(srvURL) {
+			if ck.Name == handlers.CSRFCookie {
+				return ck.Value
+			}
+		}
+		t.Fatal("the client has no CSRF cookie")
+		return ""
+	}
+	// rotated checks that res rotated the token: the token from before is
+	// refused on a JSON call and on a form, also with the secret cookie
+	// from before put back (a replay, or a cookie planted by another
+	// site), and a fresh page's token works.
+	rotated := func(t *testing.T, c *testenv.Client, before, beforeSecret string, res testenv.Response) {
+		t.Helper()
+		if res.Status != http.StatusFound {
+			t.Fatalf("status %d, want 302\n%.500s", res.Status, res.Body)
+		}
+		if c.CSRF != "" {
+			t.Errorf("the response kept the CSRF cookie; want it deleted (rotated)")
+		}
+		c.CSRF = before
+		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusForbidden {
+			t.Errorf("JSON with the token from before: status %d, want 403", res.Status)
+		}
+		c.CSRF = before // the refusal page brought another
+		if res := c.Do(http.MethodPost, "/logout/", url.Values{}); res.Status != http.StatusForbidden {
+			t.Errorf("form with the token from before: status %d, want 403", res.Status)
+		}
+		c.CSRF = before
+		c.HTTP.Jar.SetCookies(srvURL, []*http.Cookie{{Name: handlers.CSRFCookie, Value: beforeSecret, Path: "/"}})
+		if secret(t, c) != beforeSecret {
+			t.Fatal("could not put the secret cookie back")
+		}
+		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusForbidden {
+			t.Errorf("the token and the secret cookie from before: status %d, want 403", res.Status)
+		}
+		c.CSRF = ""
+		c.Visit()
+		if c.CSRF == "" || c.CSRF == before {
+			t.Fatalf("the next page has token %q, want a new one", c.CSRF)
+		}
+		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusOK || res.Code(t) != 0 {
+			t.Errorf("JSON with the new token: status %d %s, want 200 code 0", res.Status, res.Body)
+		}
+	}
+	t.Run("login", func(t *testing.T) {
+		c := shop.NewClient(t)
+		c.Get("/login/")
+		before, beforeSecret := c.CSRF, secret(t, c)
+		res := c.Do(http.MethodPost, "/login/", url.Values{"username": {u.Username}, "password": {testenv.Password}})
+		rotated(t, c, before, beforeSecret, res)
+		if !loggedIn(c) {
+			t.Errorf("not logged in after the rotation")
+		}
+	})
+	t.Run("failed login keeps the token", func(t *testing.T) {
+		c := shop.NewClient(t)
+		c.Get("/login/")
+		before := c.CSRF
+		if res := c.Do(http.MethodPost, "/login/", url.Values{"username": {u.Username}, "password": {"wrong-password"}, "csrfmiddlewaretoken": {before}}); res.Status != http.StatusBadRequest {
+			t.Fatalf("wrong password: status %d, want 400", res.Status)
+		}
+		c.CSRF = before
+		if res := c.Do(http.MethodPut, "/carts/selection/", map[string]any{"selected": true}); res.Status != http.StatusOK {
+			t.Errorf("the token after a failed login: status %d, want 200", res.Status)
+		}
+	})
+	t.Run("sign-up", func(t *testing.T) {
+		c := shop.NewClient(t)
+		c.Get("/register/")
+		before, beforeSecret := c.CSRF, secret(t, c)
+		res := c.Do(http.MethodPost, "/register/", url.Values{"username": {"rotator2"}, "password": {"secret-pw-1"},
+			"password2": {"secret-pw-1"}, "mobile": {testenv.RandomMobile()}, "allow": {"on"}})
+		rotated(t, c, before, beforeSecret, res)
+	})
+	t.Run("logout", func(t *testing.T) {
+		c := shop.NewClient(t)
+		c.Login(t, u.Username, testenv.Password)
+		before, beforeSecret := c.CSRF, secret(t, c)
+		res := c.Do(http.MethodPost, "/logout/", url.Values{})
+		rotated(t, c, before, beforeSecret, res)
+	})
 }
 
 func TestLoginRateLimit(t *testing.T) {

@@ -51,15 +51,22 @@ func (h *Handlers) takeFlash(c *gin.Context) templates.Flash {
 	http.SetCookie(c.Writer, &http.Cookie{Name: flashCookie, Value: "", Path: "/admin/", MaxAge: -1,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies})
 	parts := strings.Split(raw, "|")
-	if len(parts) < 2 || !strings.HasPrefix(parts[1], "admin.flash.") {
+	if len(parts) < 2 || !strings.HasPrefix(parts[1], "admin.flash.") || !templates.Has(parts[1]) {
 		return templates.Flash{}
 	}
 	f := templates.Flash{Error: parts[0] == "err", Text: templates.T(lang(c), parts[1])}
-	if len(parts) == 3 {
-		if n, err := strconv.Atoi(parts[2]); err == nil {
-			f.Text = templates.Tf(lang(c), parts[1], n)
-		}
+	if !strings.Contains(f.Text, "%d") {
+		return f
 	}
+	// A message that takes a number shows only with one.
+	if len(parts) != 3 {
+		return templates.Flash{}
+	}
+	n, err := strconv.Atoi(parts[2])
+	if err != nil {
+		return templates.Flash{}
+	}
+	f.Text = templates.Tf(lang(c), parts[1], n)
 	return f
 }
 

@@ -36,6 +36,7 @@ func TestFailDependencyErrorsAre503(t *testing.T) {
 		{"mysql: connection killed", &mysql.MySQLError{Number: 1927}, 503},
 		{"mysql: lost connection", &mysql.MySQLError{Number: 2013}, 503},
 		{"database/sql: bad connection", driver.ErrBadConn, 503},
+		{"database/sql: pool closed at shutdown", errors.New("sql: database is closed"), 503},
 		{"out of time", fmt.Errorf("place order: %w", models.ErrBusy), 503},
 		{"the cart is being checked out", errors.Join(&statusError{Status: http.StatusTooManyRequests}, carts.ErrLocked), 429},
 		{"a bug", errors.New("something else"), 500},

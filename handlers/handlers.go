@@ -304,6 +304,7 @@ var businessKeys = []struct {
 	{order.ErrReviewed, "review.reviewed"},
 	{order.ErrNoLine, "review.no_line"},
 	{models.ErrTooMany, "err.too_many"},
+	{models.ErrDuplicate, "err.duplicate"},
 	{carts.ErrCount, "cart.count_range"},
 	{carts.ErrFull, "cart.full"},
 }
@@ -316,10 +317,13 @@ type errorReply struct {
 	Errmsg string `json:"errmsg"`
 }
 
-// fail is the one place where errors become HTTP answers. Only 5xx are
-// logged at error level; users see a generic message for them. A
-// dependency that is down, or a request whose deadline passed, is 503,
-// never 500.
+// fail is the one place where errors become HTTP answers. No error's own
+// text reaches the user (it may hold SQL, a driver's words or an internal
+// id): each known error has a message of the catalog, in the visitor's
+// language, and the rest a generic one. Only 5xx are logged at error
+// level; a refused input (models.ErrInvalid) is logged at info with its
+// detail. A dependency that is down, or a request whose deadline passed,
+// is 503, never 500.
 func (h *Handlers) fail(c *gin.Context, err error) {
 	l := lang(c)
 	status, code, msg := http.StatusInternalServerError, 500, templates.T(l, "err.500")
@@ -342,7 +346,8 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		status, code = se.Status, se.Status
 		msg = templates.T(l, "err."+itoa(se.Status))
 	case errors.Is(err, models.ErrInvalid):
-		status, code, msg = http.StatusBadRequest, 400, templates.T(l, "err.400")+": "+err.Error()
+		status, code, msg = http.StatusBadRequest, 400, templates.T(l, "err.invalid")
+		h.Log.Info("input refused", "method", c.Request.Method, "path", c.Request.URL.Path, "err", err)
 	case errors.As(err, &stock):
 		status, code, msg = http.StatusOK, 400, templates.Tf(l, "order.out_of_stock_sku", stock.Name)
 	case errors.Is(err, models.ErrBusy), errors.Is(err, context.DeadlineExceeded), unavailable(err),
@@ -359,7 +364,11 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		}
 	}
 	if status >= 500 {
-		h.Log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "status", status, "err", err)
+		var uid int64
+		if u := currentUser(c); u != nil {
+			uid = u.ID
+		}
+		h.Log.ErrorContext(c.Request.Context(), "request failed", "method", c.Request.Method, "path", c.Request.URL.Path, "user", uid, "status", status, "err", err)
 	}
 	if status == http.StatusTooManyRequests && c.Writer.Header().Get("Retry-After") == "" {
 		c.Header("Retry-After", "60")
@@ -387,7 +396,10 @@ func unavailable(err error) bool {
 	var ne net.Error
 	return models.Transient(err) || errors.As(err, &ne) || errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
 		errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		// A request still running while the shop shuts down finds the pool
+		// closed; database/sql does not export that error.
+		err != nil && strings.Contains(err.Error(), "sql: database is closed")
 }
 
 // wantsJSON tells JSON endpoints from page requests.

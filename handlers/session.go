@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"net/http"
 	"strconv"
@@ -16,6 +17,9 @@ import (
 
 // SessionName is the session cookie's name.
 const SessionName = "shop_session"
+
+// CSRFCookie is the cookie that holds the CSRF secret (web sets it up).
+const CSRFCookie = "csrftoken"
 
 // Session lifetimes: "remember me" keeps the login for two weeks; otherwise
 // the cookie ends with the browser, and the server refuses it after a day.
@@ -86,6 +90,7 @@ func (h *Handlers) sessionUser(c *gin.Context, l login) (*models.User, error) {
 type login struct {
 	uid, exp, gen int64
 	auth          string
+	csrf          string // a random value of this login (CSRFBinding)
 }
 
 // loginOf reads the login from the session cookie. Decoding a cookie
@@ -94,21 +99,39 @@ type login struct {
 // decodes to is kept for CacheTTL. Nothing is trusted longer for it:
 // Authenticate checks the expiry, the user and the password hash on
 // every request.
-func (h *Handlers) loginOf(c *gin.Context) login {
-	ck, err := c.Request.Cookie(SessionName)
+func (h *Handlers) loginOf(c *gin.Context) login { return h.loginOfRequest(c.Request) }
+
+func (h *Handlers) loginOfRequest(r *http.Request) login {
+	ck, err := r.Cookie(SessionName)
 	if err != nil {
 		return login{}
 	}
-	l, _ := h.logins.get(c.Request.Context(), ck.Value, func(context.Context, string) (login, error) {
-		s := h.session(c)
+	l, _ := h.logins.get(r.Context(), ck.Value, func(context.Context, string) (login, error) {
+		// Get returns a new empty session when the cookie cannot be
+		// decoded: that is "logged out".
+		s, _ := h.Sessions.Get(r, SessionName)
 		var l login
 		l.uid, _ = s.Values["uid"].(int64)
 		l.exp, _ = s.Values["exp"].(int64)
 		l.auth, _ = s.Values["auth"].(string)
 		l.gen, _ = s.Values["gen"].(int64)
+		l.csrf, _ = s.Values["csrf"].(string)
 		return l, nil
 	})
 	return l
+}
+
+// CSRFBinding is what the request's CSRF secret is bound to (web derives
+// the secret's signing key from it): "" for a visitor, a random value of
+// the login for a logged-in session. A secret issued before a login (or
+// after it, for a logout) fails its signature, so the token that a page
+// showed then is refused, whatever cookie comes with it.
+func (h *Handlers) CSRFBinding(r *http.Request) string {
+	l := h.loginOfRequest(r)
+	if l.uid == 0 {
+		return ""
+	}
+	return strconv.FormatInt(l.uid, 10) + ":" + strconv.FormatInt(l.exp, 10) + ":" + l.csrf
 }
 
 func currentUser(c *gin.Context) *models.User {
@@ -134,7 +157,9 @@ func (h *Handlers) startSession(c *gin.Context, u *models.User, remember bool) e
 	s.Values["auth"] = authHash(u)
 	s.Values["exp"] = h.Now().Add(life).Unix()
 	s.Values["gen"] = u.SessionGeneration
+	s.Values["csrf"] = rand.Text()
 	c.Set(ctxUser, u)
+	h.rotateCSRF(c)
 	return s.Save(c.Request, c.Writer)
 }
 
@@ -153,7 +178,17 @@ func (h *Handlers) endSession(c *gin.Context) error {
 	s.Values = map[any]any{}
 	s.Options = &sessions.Options{Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: h.SecureCookies}
 	c.Set(ctxUser, nil)
+	h.rotateCSRF(c)
 	return s.Save(c.Request, c.Writer)
+}
+
+// rotateCSRF deletes the CSRF secret's cookie when a login starts or
+// ends, as Django rotates its token at login: the next page the browser
+// loads gets a fresh secret and token. (The old secret would be refused
+// anyway: it is bound to the login, see CSRFBinding.)
+func (h *Handlers) rotateCSRF(c *gin.Context) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: CSRFCookie, Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: h.SecureCookies, SameSite: http.SameSiteLaxMode})
 }
 
 // LoginRequiredJSON answers 401 with code 4101 for an anonymous request.

@@ -82,53 +82,100 @@ func (s *Accounts) hashSlot(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// checkArgon2 checks "argon2id$v=19$m=..,t=..,p=..$salt$hash" (argon2i too,
-// which Django wrote before version 3.2).
-func checkArgon2(password, encoded string) (ok, stale bool) {
+// argon2Hash is a parsed "argon2id$v=19$m=..,t=..,p=..$salt$hash" (or
+// argon2i, which Django wrote before version 3.2).
+type argon2Hash struct {
+	variant        string // argon2id or argon2i
+	memory, passes uint32
+	threads        uint8
+	salt, key      []byte
+}
+
+// String is the encoding that parseArgon2 reads, without "argon2$".
+func (a argon2Hash) String() string {
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("%s$v=%d$m=%d,t=%d,p=%d$%s$%s", a.variant, argon2.Version, a.memory, a.passes, a.threads,
+		b64.EncodeToString(a.salt), b64.EncodeToString(a.key))
+}
+
+// parseArgon2 reads an argon2 encoding within the cost bounds. It accepts
+// only the canonical form, the one String writes back byte for byte: no
+// trailing text, leading zeros, signs, padding or line breaks.
+func parseArgon2(encoded string) (argon2Hash, bool) {
 	parts := strings.Split(encoded, "$")
-	if len(parts) != 5 || parts[1] != "v="+strconv.Itoa(argon2.Version) {
-		return false, false
+	if len(parts) != 5 || parts[1] != "v="+strconv.Itoa(argon2.Version) ||
+		parts[0] != "argon2id" && parts[0] != "argon2i" {
+		return argon2Hash{}, false
 	}
-	var memory, passes uint32
-	var threads uint8
-	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &memory, &passes, &threads); err != nil {
-		return false, false
+	a := argon2Hash{variant: parts[0]}
+	if _, err := fmt.Sscanf(parts[2], "m=%d,t=%d,p=%d", &a.memory, &a.passes, &a.threads); err != nil {
+		return argon2Hash{}, false
 	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[3])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[4])
-	if err1 != nil || err2 != nil || len(want) < 16 || len(want) > 64 ||
-		memory > maxArgonMemory || passes == 0 || passes > maxArgonTime || threads == 0 {
+	var err1, err2 error
+	a.salt, err1 = base64.RawStdEncoding.Strict().DecodeString(parts[3])
+	a.key, err2 = base64.RawStdEncoding.Strict().DecodeString(parts[4])
+	if err1 != nil || err2 != nil || len(a.key) < 16 || len(a.key) > 64 ||
+		a.memory > maxArgonMemory || a.passes == 0 || a.passes > maxArgonTime || a.threads == 0 || a.String() != encoded {
+		return argon2Hash{}, false
+	}
+	return a, true
+}
+
+// checkArgon2 checks an argon2 encoding (parseArgon2).
+func checkArgon2(password, encoded string) (ok, stale bool) {
+	a, ok := parseArgon2(encoded)
+	if !ok {
 		return false, false
 	}
 	var got []byte
-	switch parts[0] {
-	case "argon2id":
-		got = argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
-	case "argon2i":
-		got = argon2.Key([]byte(password), salt, passes, memory, threads, uint32(len(want)))
-	default:
-		return false, false
+	if a.variant == "argon2id" {
+		got = argon2.IDKey([]byte(password), a.salt, a.passes, a.memory, a.threads, uint32(len(a.key)))
+	} else {
+		got = argon2.Key([]byte(password), a.salt, a.passes, a.memory, a.threads, uint32(len(a.key)))
 	}
-	ok = subtle.ConstantTimeCompare(got, want) == 1
-	stale = parts[0] != "argon2id" || memory != argonMemory || passes != argonTime ||
-		threads != argonThreads || len(want) != argonKeyLen
+	ok = subtle.ConstantTimeCompare(got, a.key) == 1
+	stale = a.variant != "argon2id" || a.memory != argonMemory || a.passes != argonTime ||
+		a.threads != argonThreads || len(a.key) != argonKeyLen
 	return ok, stale
 }
 
-// checkPBKDF2 checks Django's "<iterations>$<salt>$<base64 sha256 key>".
-func checkPBKDF2(password, encoded string) bool {
+// pbkdf2Hash is a parsed Django "<iterations>$<salt>$<base64 sha256 key>".
+type pbkdf2Hash struct {
+	iter int
+	salt string
+	key  []byte
+}
+
+// String is the encoding that parsePBKDF2 reads, without "pbkdf2_sha256$".
+func (p pbkdf2Hash) String() string {
+	return strconv.Itoa(p.iter) + "$" + p.salt + "$" + base64.StdEncoding.EncodeToString(p.key)
+}
+
+// parsePBKDF2 reads a PBKDF2 encoding within the cost bounds, in its
+// canonical form only (as parseArgon2).
+func parsePBKDF2(encoded string) (pbkdf2Hash, bool) {
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 3 {
-		return false
+		return pbkdf2Hash{}, false
 	}
 	iter, err := strconv.Atoi(parts[0])
 	if err != nil || iter < 1 || iter > maxPBKDF2Iter {
+		return pbkdf2Hash{}, false
+	}
+	key, err := base64.StdEncoding.Strict().DecodeString(parts[2])
+	p := pbkdf2Hash{iter: iter, salt: parts[1], key: key}
+	if err != nil || len(key) == 0 || len(key) > 64 || p.String() != encoded {
+		return pbkdf2Hash{}, false
+	}
+	return p, true
+}
+
+// checkPBKDF2 checks a PBKDF2 encoding (parsePBKDF2).
+func checkPBKDF2(password, encoded string) bool {
+	p, ok := parsePBKDF2(encoded)
+	if !ok {
 		return false
 	}
-	want, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(want) == 0 {
-		return false
-	}
-	got, err := pbkdf2.Key(sha256.New, password, []byte(parts[1]), iter, len(want))
-	return err == nil && subtle.ConstantTimeCompare(got, want) == 1
+	got, err := pbkdf2.Key(sha256.New, password, []byte(p.salt), p.iter, len(p.key))
+	return err == nil && subtle.ConstantTimeCompare(got, p.key) == 1
 }

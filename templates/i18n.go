@@ -55,6 +55,13 @@ func T(l Lang, key string) string {
 	return m[l]
 }
 
+// Has reports whether the catalog holds key: for a key that comes from
+// outside (a cookie), which must never show itself.
+func Has(key string) bool {
+	_, ok := catalog[key]
+	return ok
+}
+
 // Tf is T with fmt.Sprintf arguments.
 func Tf(l Lang, key string, args ...any) string {
 	return fmt.Sprintf(T(l, key), args...)

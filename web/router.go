@@ -3,6 +3,8 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"log/slog"
 	"net/http"
 
@@ -178,15 +180,31 @@ func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler 
 	failures.Use(recovery(cfg.Log), securityHeaders, h.Language, h.Authenticate)
 	failures.NoRoute(h.CSRFFailure)
 
-	protect := csrf.Protect(cfg.CSRFKey,
+	opts := []csrf.Option{
 		csrf.Secure(cfg.SecureCookies),
 		csrf.Path("/"),
-		csrf.CookieName("csrftoken"),
+		csrf.CookieName(handlers.CSRFCookie),
 		csrf.RequestHeader("X-CSRFToken"),
 		csrf.FieldName("csrfmiddlewaretoken"),
 		csrf.SameSite(csrf.SameSiteLaxMode),
 		csrf.ErrorHandler(failures),
-	)(next)
+	}
+	visitors := csrf.Protect(cfg.CSRFKey, opts...)(next)
+	// A logged-in session's CSRF secret is signed with a key of its own
+	// login (handlers.CSRFBinding), so a secret from before the login, or
+	// from another login, does not verify: gorilla/csrf then issues a new
+	// one and refuses the request's token. Building the check costs a
+	// few allocations, far less than the request.
+	protect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		binding := h.CSRFBinding(r)
+		if binding == "" {
+			visitors.ServeHTTP(w, r)
+			return
+		}
+		mac := hmac.New(sha256.New, cfg.CSRFKey)
+		mac.Write([]byte("csrf-login\x00" + binding))
+		csrf.Protect(mac.Sum(nil), opts...)(next).ServeHTTP(w, r)
+	})
 
 	max := cfg.MaxBody
 	if max == 0 {

@@ -49,7 +49,8 @@ func CreateAddress(t testing.TB, st *models.Store, uid int64) *models.Address {
 }
 
 // Login logs the client in through the login form, as a browser does, and
-// fails the test unless the shop answers with a redirect.
+// fails the test unless the shop answers with a redirect. It then fetches
+// a page for the CSRF token that the login issued.
 func (c *Client) Login(t testing.TB, username, password string) {
 	t.Helper()
 	c.Get("/login/")
@@ -57,6 +58,7 @@ func (c *Client) Login(t testing.TB, username, password string) {
 	if res.Status != http.StatusFound {
 		t.Fatalf("log in %q: status %d, want 302\n%.2000s", username, res.Status, res.Body)
 	}
+	c.Visit() // the login rotated the CSRF token, as a browser following the redirect would
 }
 
 // Register signs up through the form (which also logs the client in) and
@@ -72,4 +74,5 @@ func (c *Client) Register(t testing.TB, username, password, mobile string) {
 	if res.Status != http.StatusFound {
 		t.Fatalf("register %q: status %d, want 302\n%.2000s", username, res.Status, res.Body)
 	}
+	c.Visit() // signing up logs in, which rotated the CSRF token
 }

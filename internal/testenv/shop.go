@@ -93,7 +93,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // Client is a browser: it keeps cookies and the latest CSRF token, and does
-// not follow redirects (tests look at them).
+// not follow redirects (tests look at them). A response that rotates the
+// CSRF secret (a login or logout) clears the token; Login, Register and
+// Visit fetch a page for the new one.
 type Client struct {
 	t    testing.TB
 	Shop *Shop
@@ -183,10 +185,23 @@ func (c *Client) Do(method, path string, body any) Response {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	for _, ck := range res.Cookies() {
+		if ck.Name == handlers.CSRFCookie && ck.MaxAge < 0 {
+			c.CSRF = "" // rotated (login, logout): the next page brings a new one
+		}
+	}
 	if m := csrfMeta.FindSubmatch(data); m != nil {
 		c.CSRF = string(m[1])
 	}
 	return Response{Status: res.StatusCode, Header: res.Header, Body: string(data)}
+}
+
+// For returns a client that shares c's cookies and CSRF token but reports
+// failures to t: each iteration of a fuzz target has its own t.
+func (c *Client) For(t testing.TB) *Client {
+	cp := *c
+	cp.t = t
+	return &cp
 }
 
 // Get fetches a page (and picks up its CSRF token).
