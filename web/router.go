@@ -74,6 +74,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	api.PUT("/addresses/:id/", h.UpdateAddress)
 	api.DELETE("/addresses/:id/", h.DeleteAddress)
 	api.PUT("/addresses/:id/default/", h.SetDefaultAddress)
+	app.GET("/areas/", h.Areas)
+	app.GET("/areas/:id/", h.AreaSubs)
 
 	// Carts.
 	app.GET("/carts/", h.CartPage)
