@@ -68,6 +68,7 @@
       return;
     }
     if (selects[level].value !== parent) return; // changed meanwhile
+    sel.length = 1; // a change made twice fills once
     sel.options[0].textContent = form.dataset.choose;
     items.forEach(function (a) { sel.add(new Option(a.name, a.id)); });
     sel.disabled = false;
