@@ -242,7 +242,7 @@ func (b *browserShop) addToCart(t *testing.T, ctx context.Context, sku int64) {
 func (b *browserShop) openSale(t *testing.T, ctx context.Context, sku int64, stock int, price, start string) {
 	t.Helper()
 	b.do(t, ctx, b.open("/admin/seckill/", `[data-testid="sale-submit"]`),
-		chromedp.SendKeys(`[data-testid="sale-sku"]`, strconv.FormatInt(sku, 10)),
+		chromedp.SetValue(`[data-testid="sale-sku"]`, strconv.FormatInt(sku, 10)),
 		chromedp.SendKeys(`[data-testid="sale-stock"]`, strconv.Itoa(stock)),
 		chromedp.SendKeys(`[data-testid="sale-price-input"]`, price),
 		chromedp.SetValue(`[data-testid="sale-start"]`, start),
