@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/meiduo/shop/internal/testenv"
@@ -31,10 +35,84 @@ func pickRegion(ids ...int64) chromedp.Action {
 				}
 				return nil
 			}),
-			chromedp.SetValue(sel, strconv.FormatInt(id, 10)),
-			chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).dispatchEvent(new Event("change"))`, sel), nil))
+			chromedp.SetValue(sel, strconv.FormatInt(id, 10))) // it fires input and change
 	}
 	return tasks
+}
+
+// consoleWatch records a tab's console errors, uncaught exceptions and
+// failed loads (the browser's log), from now on.
+type consoleWatch struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+func watchConsole(t *testing.T, b *browserShop, ctx context.Context) *consoleWatch {
+	t.Helper()
+	w := &consoleWatch{}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		var msg string
+		switch e := ev.(type) {
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				msg = "console.error"
+				for _, a := range e.Args {
+					msg += " " + string(a.Value)
+				}
+			}
+		case *runtime.EventExceptionThrown:
+			msg = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *log.EventEntryAdded:
+			if e.Entry.Level == log.LevelError {
+				msg = "log: " + e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if msg != "" {
+			w.mu.Lock()
+			w.errs = append(w.errs, msg)
+			w.mu.Unlock()
+		}
+	})
+	b.do(t, ctx, log.Enable())
+	return w
+}
+
+// forget drops the errors seen so far that contain all of the parts: a
+// refusal the test caused on purpose (the browser logs every 4xx).
+func (w *consoleWatch) forget(parts ...string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	kept := w.errs[:0]
+	for _, e := range w.errs {
+		match := true
+		for _, p := range parts {
+			match = match && strings.Contains(e, p)
+		}
+		if !match {
+			kept = append(kept, e)
+		}
+	}
+	w.errs = kept
+}
+
+// check fails the test for every error seen so far, and for any broken
+// image on the page now.
+func (w *consoleWatch) check(t *testing.T, b *browserShop, ctx context.Context, page string) {
+	t.Helper()
+	var broken []string
+	b.do(t, ctx, chromedp.Evaluate(`[...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src)`, &broken))
+	for _, src := range broken {
+		t.Errorf("%s: broken image %s", page, src)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range w.errs {
+		t.Errorf("%s: %s", page, e)
+	}
+	w.errs = nil
 }
 
 // TestBrowserAddressesAndSettlement: the region selects cascade, a refused
@@ -45,6 +123,7 @@ func TestBrowserAddressesAndSettlement(t *testing.T) {
 	b := startBrowserShop(t)
 	u := testenv.CreateUser(t, b.store, "picker01")
 	tab := b.tab(t)
+	console := watchConsole(t, b, tab)
 	b.login(t, tab, "picker01", testenv.Password)
 	// The message an action leaves, on the page it comes back to.
 	const done = `#address-msg.msg-ok`
@@ -61,12 +140,14 @@ func TestBrowserAddressesAndSettlement(t *testing.T) {
 	b.do(t, tab, chromedp.Evaluate(`document.activeElement.id`, &focused))
 	b.check(t, "focus after the refusal", focused, "f-tel")
 	b.shot(t, tab, "address-field-error")
+	console.forget("status of 400", "/addresses/create/")
 
 	b.do(t, tab, chromedp.Evaluate(`document.querySelector("#f-tel").value = ""`, nil), chromedp.Click(`[data-testid="address-save"]`),
 		chromedp.WaitVisible(done))
 	b.check(t, "message after saving", b.text(t, tab, done), "新地址已保存")
 	b.check(t, "saved region", b.text(t, tab, `[data-testid="address"] .address-fields dd:nth-of-type(2)`), "广东省 深圳市 南山区 科技园 1 号")
 	b.shot(t, tab, "address-saved")
+	console.check(t, b, tab, "address book")
 
 	// Editing restores the three selects; another district is saved.
 	b.do(t, tab, b.open("/addresses/", `[data-testid="address-edit"]`), chromedp.Click(`[data-testid="address-edit"]`))
@@ -105,5 +186,6 @@ func TestBrowserAddressesAndSettlement(t *testing.T) {
 	b.do(t, tab, chromedp.ScrollIntoView(`[data-testid="commit-order"]`), chromedp.Click(`[data-testid="commit-order"]`),
 		chromedp.WaitVisible(`[data-testid="order-success"]`))
 	b.noSideScroll(t, tab, "order success")
+	console.check(t, b, tab, "settlement and order success")
 	b.shot(t, tab, "order-success-390")
 }

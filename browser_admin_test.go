@@ -29,6 +29,7 @@ func TestBrowserAdminDashboardAndSales(t *testing.T) {
 		}
 	}
 	tab := b.tab(t)
+	console := watchConsole(t, b, tab)
 	b.login(t, tab, "boss01", "boss-pass-123")
 	for _, w := range []struct{ width, height int64 }{{1366, 900}, {390, 844}} {
 		b.do(t, tab, chromedp.EmulateViewport(w.width, w.height), b.open("/admin/", `[data-testid="chart-orders"]`))
@@ -63,4 +64,5 @@ func TestBrowserAdminDashboardAndSales(t *testing.T) {
 	b.shot(t, tab, "admin-seckill-upcoming")
 	b.do(t, tab, chromedp.EmulateViewport(390, 844), b.open("/admin/seckill/", `[data-testid="sale-sku"]`))
 	b.noSideScroll(t, tab, "flash-sale admin")
+	console.check(t, b, tab, "admin")
 }

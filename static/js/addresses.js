@@ -19,6 +19,7 @@
   const selects = {};
   levels.forEach(function (l) { selects[l] = form.elements[l + "_id"]; });
   const cache = {};
+  const latest = {}; // per select, the fill whose answer counts
 
   // After a change: say what happened and bring it into view.
   const done = document.getElementById("address-msg");
@@ -55,20 +56,25 @@
     const next = levels[levels.indexOf(level) + 1];
     if (!next) return;
     const sel = selects[next];
-    levels.slice(levels.indexOf(next)).forEach(function (l) { clearSelect(selects[l]); });
+    // Clearing the selects below also voids their fills still under way.
+    levels.slice(levels.indexOf(next)).forEach(function (l) {
+      clearSelect(selects[l]);
+      latest[l] = (latest[l] || 0) + 1;
+    });
     const parent = selects[level].value;
+    const turn = latest[next];
     if (!parent) return;
     sel.options[0].textContent = form.dataset.loading;
     let items;
     try {
       items = await subs(parent);
     } catch (e) {
+      if (latest[next] !== turn) return;
       sel.options[0].textContent = form.dataset.choose;
       fieldError(next, form.dataset.regionsFailed);
       return;
     }
-    if (selects[level].value !== parent) return; // changed meanwhile
-    sel.length = 1; // a change made twice fills once
+    if (latest[next] !== turn) return; // changed again meanwhile
     sel.options[0].textContent = form.dataset.choose;
     items.forEach(function (a) { sel.add(new Option(a.name, a.id)); });
     sel.disabled = false;
