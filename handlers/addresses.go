@@ -21,7 +21,8 @@ var telRe = regexp.MustCompile(`^(0[0-9]{2,3}-)?([2-9][0-9]{6,7})+(-[0-9]{1,4})?
 // addressBody is the JSON of an address as the address book page sends it.
 // The region is picked as ids of GET /areas/ (province_id, city_id,
 // district_id, as in the Django shop), whose names are then stored; or,
-// from API clients, typed as names alone.
+// from API clients, typed as names alone, which get the ids of the region
+// they name exactly, if any.
 type addressBody struct {
 	Receiver   string `json:"receiver"`
 	Province   string `json:"province"`
@@ -55,6 +56,10 @@ func (b addressBody) input(r *regions) (models.AddressInput, error) {
 		Title:      strings.TrimSpace(b.Title),
 	}
 	picked := in.ProvinceID != 0 || in.CityID != 0 || in.DistrictID != 0
+	if !picked {
+		// Typed names that name a region exactly keep its ids too.
+		in.ProvinceID, in.CityID, in.DistrictID, _ = r.byNames(in.Province, in.City, in.District)
+	}
 	if picked {
 		if err := r.check(in.ProvinceID, in.CityID, in.DistrictID); err != nil {
 			return in, err

@@ -379,6 +379,12 @@ func TestAddressPickedRegion(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("stored region (-want +got):\n%s", diff)
 			}
+			typed := validAddress()
+			typed["province"], typed["city"], typed["district"] = "广东省", "深圳市", "福田区"
+			res = c.Do(http.MethodPost, "/addresses/create/", typed)
+			if a := res.JSON(t)["address"].(map[string]any); a["district_id"] != 440304.0 || a["city_id"] != 440300.0 || a["province_id"] != 440000.0 {
+				t.Errorf("typed names of a region: ids %v %v %v, want 440000 440300 440304", a["province_id"], a["city_id"], a["district_id"])
+			}
 			page := c.Get("/addresses/")
 			if !strings.Contains(page.Body, `data-district-id="440305"`) || !strings.Contains(page.Body, "广东省 深圳市 南山区") {
 				t.Errorf("the address book does not show the picked region:\n%s", page.Body)

@@ -69,6 +69,29 @@ func (r *regions) check(province, city, district int64) error {
 	return nil
 }
 
+// byNames finds the region whose province, city and district have
+// exactly these names; ok is false when there is none.
+func (r *regions) byNames(province, city, district string) (p, c, d int64, ok bool) {
+	find := func(list []models.Area, name string) (int64, bool) {
+		for _, a := range list {
+			if a.Name == name {
+				return a.ID, true
+			}
+		}
+		return 0, false
+	}
+	if p, ok = find(r.provinces, province); !ok {
+		return 0, 0, 0, false
+	}
+	if c, ok = find(r.children[p], city); !ok {
+		return 0, 0, 0, false
+	}
+	if d, ok = find(r.children[c], district); !ok {
+		return 0, 0, 0, false
+	}
+	return p, c, d, true
+}
+
 // areaItem is a region in the JSON answers.
 type areaItem struct {
 	ID   int64  `json:"id"`
