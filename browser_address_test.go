@@ -175,6 +175,11 @@ func TestBrowserAddressesAndSettlement(t *testing.T) {
 	b.do(t, tab, chromedp.EmulateViewport(360, 740), b.open("/addresses/", `#f-receiver`))
 	b.noSideScroll(t, tab, "address book")
 	b.shot(t, tab, "addresses-360")
+	b.do(t, tab, chromedp.Navigate(b.base+"/lang/?to=en&next=/addresses/"), chromedp.WaitVisible(`#f-receiver`))
+	b.check(t, "region label in English", b.text(t, tab, `label[for="f-province"]`), "Province")
+	b.noSideScroll(t, tab, "address book in English")
+	b.shot(t, tab, "addresses-360-en")
+	b.do(t, tab, chromedp.Navigate(b.base+"/lang/?to=zh&next=/addresses/"), chromedp.WaitVisible(`#f-receiver`))
 
 	b.addToCart(t, tab, demoEdifier)
 	for _, w := range []struct{ width, height int64 }{{1366, 900}, {360, 740}, {390, 844}} {

@@ -65,4 +65,14 @@ func TestBrowserAdminDashboardAndSales(t *testing.T) {
 	b.do(t, tab, chromedp.EmulateViewport(390, 844), b.open("/admin/seckill/", `[data-testid="sale-sku"]`))
 	b.noSideScroll(t, tab, "flash-sale admin")
 	console.check(t, b, tab, "admin")
+
+	// In English, at a phone's width.
+	b.do(t, tab, chromedp.Navigate(b.base+"/lang/?to=en&next=/admin/"), chromedp.WaitVisible(`[data-testid="chart-orders"]`))
+	b.check(t, "chart title in English", b.text(t, tab, `#chart-orders-title`), fmt.Sprintf("Orders a day, last %d days", models.ChartDays))
+	b.noSideScroll(t, tab, "dashboard in English")
+	b.shot(t, tab, "admin-dashboard-390-en")
+	b.do(t, tab, b.open("/admin/seckill/", `[data-testid="sale-state"]`))
+	b.check(t, "an upcoming sale in English", b.text(t, tab, `[data-testid="sale-state"]`), "Upcoming")
+	b.noSideScroll(t, tab, "flash-sale admin in English")
+	console.check(t, b, tab, "admin in English")
 }
