@@ -55,16 +55,14 @@ func (b addressBody) input(r *regions) (models.AddressInput, error) {
 		Email:      strings.TrimSpace(b.Email),
 		Title:      strings.TrimSpace(b.Title),
 	}
-	picked := in.ProvinceID != 0 || in.CityID != 0 || in.DistrictID != 0
-	if !picked {
-		// Typed names that name a region exactly keep its ids too.
-		in.ProvinceID, in.CityID, in.DistrictID, _ = r.byNames(in.Province, in.City, in.District)
-	}
-	if picked {
+	if in.ProvinceID != 0 || in.CityID != 0 || in.DistrictID != 0 {
 		if err := r.check(in.ProvinceID, in.CityID, in.DistrictID); err != nil {
 			return in, err
 		}
 		in.Province, in.City, in.District = r.byID[in.ProvinceID].Name, r.byID[in.CityID].Name, r.byID[in.DistrictID].Name
+	} else {
+		// Typed names that name a region exactly keep its ids too.
+		in.ProvinceID, in.CityID, in.DistrictID, _ = r.byNames(in.Province, in.City, in.District)
 	}
 	required := []struct {
 		field, value string
