@@ -242,7 +242,7 @@ func (b *browserShop) addToCart(t *testing.T, ctx context.Context, sku int64) {
 func (b *browserShop) openSale(t *testing.T, ctx context.Context, sku int64, stock int, price, start string) {
 	t.Helper()
 	b.do(t, ctx, b.open("/admin/seckill/", `[data-testid="sale-submit"]`),
-		chromedp.SendKeys(`[data-testid="sale-sku"]`, strconv.FormatInt(sku, 10)),
+		chromedp.SetValue(`[data-testid="sale-sku"]`, strconv.FormatInt(sku, 10)),
 		chromedp.SendKeys(`[data-testid="sale-stock"]`, strconv.Itoa(stock)),
 		chromedp.SendKeys(`[data-testid="sale-price-input"]`, price),
 		chromedp.SetValue(`[data-testid="sale-start"]`, start),
@@ -373,8 +373,7 @@ func TestBrowser(t *testing.T) {
 		// The first address, then the settlement page.
 		b.do(t, tab, b.open("/addresses/", `#f-receiver`),
 			chromedp.SendKeys(`#f-receiver`, "张三"), chromedp.SendKeys(`#f-mobile`, "13800138000"),
-			chromedp.SendKeys(`#f-province`, "北京市"), chromedp.SendKeys(`#f-city`, "北京市"),
-			chromedp.SendKeys(`#f-district`, "海淀区"), chromedp.SendKeys(`#f-place`, "中关村大街 1 号"),
+			pickRegion(110000, 110100, 110108), chromedp.SendKeys(`#f-place`, "中关村大街 1 号"),
 			chromedp.Click(`[data-testid="address-save"]`), chromedp.WaitVisible(`[data-testid="address"]`))
 		b.do(t, tab, b.open("/orders/settlement/", `[data-testid="commit-order"]`))
 		b.check(t, "settlement count", b.text(t, tab, `[data-testid="total-count"]`), "共 3 件")

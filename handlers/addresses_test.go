@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +19,13 @@ import (
 func validAddress() map[string]any {
 	return map[string]any{"receiver": "张三", "province": "北京市", "city": "北京市", "district": "海淀区",
 		"place": "中关村大街 1 号", "mobile": "13800138000", "tel": "010-62345678", "email": "zs@example.com", "title": "家"}
+}
+
+// picked is validAddress with its region picked by ids.
+func picked(province, city, district int64) map[string]any {
+	m := validAddress()
+	m["province_id"], m["city_id"], m["district_id"] = province, city, district
+	return m
 }
 
 func addressesOf(t *testing.T, db testenv.DB, uid int64) []models.Address {
@@ -94,6 +102,7 @@ func TestAddressBookThroughHTTP(t *testing.T) {
 			id := int64(got["id"].(float64))
 			want := validAddress()
 			want["id"] = float64(id)
+			want["province_id"], want["city_id"], want["district_id"] = nil, nil, nil
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("created address (-want +got):\n%s", diff)
 			}
@@ -241,6 +250,12 @@ func TestAddressValidation(t *testing.T) {
 		{"place with NUL", with("place", "中关村\x00大街"), "place"},
 		{"title with ESC", with("title", "\x1b[2J家"), "title"},
 		{"title with an isolate", with("title", "家\u2066"), "title"},
+		{"district of another city", picked(110000, 110100, 440305), "district"},
+		{"city of another province", picked(110000, 440300, 440305), "city"},
+		{"unknown province", picked(990000, 110100, 110108), "province"},
+		{"district as province", picked(110108, 110100, 110108), "province"},
+		{"no district id", picked(110000, 110100, 0), "district"},
+		{"province id a string", with("province_id", "110000"), "province_id"},
 		{"malformed JSON", `{"receiver": "张三",`, "body"},
 		{"two JSON values", `{} {}`, "body"},
 		{"not an object", `[1, 2]`, "body"},
@@ -264,8 +279,12 @@ func TestAddressValidation(t *testing.T) {
 						if res.Status != http.StatusBadRequest || res.Code(t) != 400 {
 							t.Fatalf("status %d body %s, want 400 with code 400", res.Status, res.Body)
 						}
-						if msg, _ := res.JSON(t)["errmsg"].(string); !strings.Contains(msg, tt.field) {
+						body := res.JSON(t)
+						if msg, _ := body["errmsg"].(string); !strings.Contains(msg, tt.field) {
 							t.Errorf("errmsg %q does not name the field %q", msg, tt.field)
+						}
+						if body["field"] != tt.field || body["reason"] == "" {
+							t.Errorf("field %v reason %v, want the field %q and its reason", body["field"], body["reason"], tt.field)
 						}
 					})
 				}
@@ -331,5 +350,116 @@ func TestAddressTextMessages(t *testing.T) {
 		if msg, _ := res.JSON(t)["errmsg"].(string); res.Status != http.StatusBadRequest || !strings.Contains(msg, want) {
 			t.Errorf("receiver %q: %d %q, want 400 saying %q", value, res.Status, msg, want)
 		}
+	}
+}
+
+// An address picked from the region lists keeps the ids and stores the
+// regions' own names, whatever names the body carries.
+func TestAddressPickedRegion(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			shop := testenv.NewShop(t, db)
+			u := testenv.CreateUser(t, db.Store, "picker")
+			c := shop.NewClient(t)
+			c.Login(t, "picker", testenv.Password)
+			c.Get("/addresses/")
+			body := picked(440000, 440300, 440305)
+			body["province"], body["city"], body["district"] = "", "", ""
+			res := c.Do(http.MethodPost, "/addresses/create/", body)
+			if res.Code(t) != 0 {
+				t.Fatalf("create: status %d, body %s", res.Status, res.Body)
+			}
+			id := int64(res.JSON(t)["address"].(map[string]any)["id"].(float64))
+			a, err := db.Store.Addresses.AddressOf(context.Background(), u.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []any{a.Province, a.City, a.District, *a.ProvinceID, *a.CityID, *a.DistrictID}
+			want := []any{"广东省", "深圳市", "南山区", int64(440000), int64(440300), int64(440305)}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("stored region (-want +got):\n%s", diff)
+			}
+			typed := validAddress()
+			typed["province"], typed["city"], typed["district"] = "广东省", "深圳市", "福田区"
+			res = c.Do(http.MethodPost, "/addresses/create/", typed)
+			if a := res.JSON(t)["address"].(map[string]any); a["district_id"] != 440304.0 || a["city_id"] != 440300.0 || a["province_id"] != 440000.0 {
+				t.Errorf("typed names of a region: ids %v %v %v, want 440000 440300 440304", a["province_id"], a["city_id"], a["district_id"])
+			}
+			page := c.Get("/addresses/")
+			if !strings.Contains(page.Body, `data-district-id="440305"`) || !strings.Contains(page.Body, "广东省 深圳市 南山区") {
+				t.Errorf("the address book does not show the picked region:\n%s", page.Body)
+			}
+			for _, tt := range []struct{ query, want string }{
+				{"?done=created&id=" + strconv.FormatInt(id, 10), "新地址已保存"},
+				{"?done=default", "已设为默认地址"},
+				{"?done=<script>", ""},
+			} {
+				page := c.Get("/addresses/" + tt.query)
+				msg := regexp.MustCompile(`data-testid="address-msg"[^>]*>([^<]*)<`).FindStringSubmatch(page.Body)
+				if msg == nil || !strings.Contains(msg[1], tt.want) || tt.want == "" && msg[1] != "" {
+					t.Errorf("GET /addresses/%s: message %q, want %q", tt.query, msg, tt.want)
+				}
+			}
+		})
+	}
+}
+
+func TestAreas(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	shop := testenv.NewShop(t, db)
+	c := shop.NewClient(t)
+
+	res := c.Get("/areas/")
+	body := res.JSON(t)
+	if res.Status != http.StatusOK || body["code"] != 0.0 || body["errmsg"] != "OK" {
+		t.Fatalf("GET /areas/: status %d, body %.200s", res.Status, res.Body)
+	}
+	provinces := body["province_list"].([]any)
+	if len(provinces) != 31 {
+		t.Errorf("provinces: got %d, want 31", len(provinces))
+	}
+	if diff := cmp.Diff(map[string]any{"id": 110000.0, "name": "北京市"}, provinces[0]); diff != "" {
+		t.Errorf("first province (-want +got):\n%s", diff)
+	}
+
+	tests := []struct {
+		name, path string
+		status     int
+		code       float64
+		id         float64 // of sub_data
+		subs       int
+		firstSub   string
+	}{
+		{"province", "/areas/440000/", 200, 0, 440000, 21, "广州市"},
+		{"city", "/areas/440300/", 200, 0, 440300, 9, "罗湖区"},
+		{"city without counties", "/areas/441900/", 200, 0, 441900, 36, "东城街道"},
+		{"district", "/areas/440305/", 200, 0, 440305, 0, ""},
+		{"unknown id", "/areas/123/", 200, 400, 0, 0, ""},
+		{"negative id", "/areas/-1/", 404, 404, 0, 0, ""},
+		{"not a number", "/areas/abc/", 404, 404, 0, 0, ""},
+		{"too big", "/areas/99999999999999999999/", 404, 404, 0, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := c.Get(tt.path)
+			body := res.JSON(t)
+			if res.Status != tt.status || body["code"] != tt.code {
+				t.Fatalf("status %d body %.300s, want status %d code %v", res.Status, res.Body, tt.status, tt.code)
+			}
+			if tt.code != 0 {
+				if msg, _ := body["errmsg"].(string); msg == "" {
+					t.Errorf("no errmsg in %s", res.Body)
+				}
+				return
+			}
+			sub := body["sub_data"].(map[string]any)
+			subs := sub["subs"].([]any)
+			if sub["id"] != tt.id || sub["name"] == "" || len(subs) != tt.subs {
+				t.Errorf("sub_data id %v name %v with %d subs, want %v with %d", sub["id"], sub["name"], len(subs), tt.id, tt.subs)
+			}
+			if tt.subs > 0 && subs[0].(map[string]any)["name"] != tt.firstSub {
+				t.Errorf("first sub %v, want %s", subs[0], tt.firstSub)
+			}
+		})
 	}
 }

@@ -131,11 +131,67 @@ func (h *Handlers) AdminDashboard(c *gin.Context) {
 		h.fail(c, err)
 		return
 	}
-	h.render(c, http.StatusOK, templates.AdminDashboard(templates.AdminDashboardView{
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, beijing)
+	charts, err := h.Store.Admin.Charts(ctx, today.AddDate(0, 0, 1-models.ChartDays), models.ChartDays)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	sales, err := h.Store.Sales.Sales(ctx, dashboardSales)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	names, err := h.skuNames(ctx, sales)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	v := templates.AdminDashboardView{
 		AdminPage: h.adminPage(c, "admin.dashboard", templates.SectionHome),
 		Orders:    d.Orders, Canceled: d.Canceled, Revenue: d.Revenue, Units: d.Units,
 		LowCount: d.LowCount, Low: skuRows(d.LowStock), Recent: orderRows(d.Recent, d.Buyers),
-	}))
+		Days: models.ChartDays,
+	}
+	v.DayCharts, v.Categories = dayCharts(lang(c), charts), categoryBars(charts.Categories)
+	for _, s := range sales {
+		v.Sales = append(v.Sales, templates.ShareBar{Label: "#" + strconv.FormatInt(s.ID, 10) + " " + names[s.SKUID],
+			Value: float64(s.Sold), Max: float64(s.Stock), Text: strconv.Itoa(s.Sold) + " / " + strconv.Itoa(s.Stock)})
+	}
+	h.render(c, http.StatusOK, templates.AdminDashboard(v))
+}
+
+// dashboardSales is how many of the latest flash sales the dashboard charts.
+const dashboardSales = 6
+
+// dayCharts are the dashboard's three charts of a value a day.
+func dayCharts(l templates.Lang, c *models.Charts) []templates.BarChart {
+	orders := templates.BarChart{ID: "orders", Title: templates.Tf(l, "admin.chart.orders", len(c.Days))}
+	revenue := templates.BarChart{ID: "revenue", Title: templates.Tf(l, "admin.chart.revenue", len(c.Days))}
+	users := templates.BarChart{ID: "users", Title: templates.Tf(l, "admin.chart.users", len(c.Days))}
+	var nOrders, nUsers int64
+	total := decimal.Zero
+	for _, d := range c.Days {
+		day := templates.DayLabel(d.Start)
+		orders.Bars = append(orders.Bars, templates.Bar{Label: day, Value: float64(d.Orders), Text: strconv.FormatInt(d.Orders, 10)})
+		revenue.Bars = append(revenue.Bars, templates.Bar{Label: day, Value: templates.Yuan(d.Revenue), Text: "¥" + d.Revenue.StringFixed(2)})
+		users.Bars = append(users.Bars, templates.Bar{Label: day, Value: float64(d.NewUsers), Text: strconv.FormatInt(d.NewUsers, 10)})
+		nOrders, nUsers, total = nOrders+d.Orders, nUsers+d.NewUsers, total.Add(d.Revenue)
+	}
+	orders.Summary = templates.Tf(l, "admin.chart.total_orders", nOrders)
+	revenue.Summary = templates.Tf(l, "admin.chart.total_revenue", "¥"+total.StringFixed(2))
+	users.Summary = templates.Tf(l, "admin.chart.total_users", nUsers)
+	return []templates.BarChart{orders, revenue, users}
+}
+
+// categoryBars are units per category, against the best seller.
+func categoryBars(cats []models.CategoryUnits) []templates.ShareBar {
+	var out []templates.ShareBar
+	for _, k := range cats {
+		out = append(out, templates.ShareBar{Label: k.Name, Value: float64(k.Units), Max: float64(cats[0].Units),
+			Text: strconv.FormatInt(k.Units, 10)})
+	}
+	return out
 }
 
 func skuRows(skus []models.SKU) []templates.AdminSKURow {

@@ -14,6 +14,7 @@ import (
 	"github.com/meiduo/shop/carts"
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 	"github.com/meiduo/shop/models/testkit"
 	"github.com/meiduo/shop/web"
 )
@@ -290,5 +291,54 @@ func TestAdminCatalogForms(t *testing.T) {
 	}
 	if res := e.staff.Get("/admin/"); res.Status != http.StatusOK || oneTestid(t, res.Body, "stat-orders") != "0" {
 		t.Errorf("dashboard: %d", res.Status)
+	}
+}
+
+// The dashboard draws its charts on the server: a column a day for 30
+// days of orders, revenue and sign-ups, units per category, and the
+// recent orders with their amounts.
+func TestAdminDashboardCharts(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	e := newAdminEnv(t, db)
+	ctx := context.Background()
+	buyer := testenv.CreateUser(t, db.Store, "charted01")
+	addr := testenv.CreateAddress(t, db.Store, buyer.ID)
+	placed, err := order.New(db.Store, order.Config{}).PlaceOrder(ctx, order.PlaceRequest{UserID: buyer.ID, AddressID: addr.ID,
+		PayMethod: models.PayCash, Items: []order.Item{{SKUID: 1, Count: 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.staff.Get("/admin/")
+	if res.Status != http.StatusOK {
+		t.Fatalf("GET /admin/: %d", res.Status)
+	}
+	page := res.Body
+	for _, id := range []string{"chart-orders", "chart-revenue", "chart-users"} {
+		i := strings.Index(page, `data-testid="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("no %s on the dashboard", id)
+		}
+		chart := page[i:]
+		chart = chart[:strings.Index(chart, "</figure>")]
+		if n := strings.Count(chart, `data-testid="chart-bar"`); n != models.ChartDays {
+			t.Errorf("%s: %d columns, want %d", id, n, models.ChartDays)
+		}
+	}
+	for _, c := range []struct{ id, want string }{
+		{"chart-orders-summary", "共 1 单（不含已取消）"},
+		{"chart-revenue-summary", "共 ¥" + placed.TotalAmount.StringFixed(2)},
+		{"chart-users-summary", "共 3 人"}, // boss01, shopper01, charted01
+		{"chart-orders-max", "1"},
+		{"order-amount", "¥" + placed.TotalAmount.StringFixed(2)},
+	} {
+		if got := oneTestid(t, page, c.id); got != c.want {
+			t.Errorf("%s: %q, want %q", c.id, got, c.want)
+		}
+	}
+	if n := len(testids(page, "share-category")); n != 1 {
+		t.Errorf("%d categories charted, want 1", n)
+	}
+	if !strings.Contains(page, `title="`+placed.OrderID+`"`) {
+		t.Errorf("the recent order's id has no title with the whole id")
 	}
 }

@@ -95,6 +95,8 @@ type Handlers struct {
 	logins *ttlCache[string, login]
 	// The flash sale's admission limits, per user id and per client IP.
 	buyersLimit, ipsLimit *admission
+	// regions is tb_areas, loaded once.
+	regions *regions
 }
 
 type addressKey struct{ uid, id int64 }
@@ -146,6 +148,7 @@ func New(d Deps) (*Handlers, error) {
 
 		buyersLimit: newAdmission(d.SeckillLimits.PerUser, 100_000),
 		ipsLimit:    newAdmission(d.SeckillLimits.PerIP, 100_000),
+		regions:     &regions{},
 	}, nil
 }
 
@@ -315,6 +318,10 @@ var businessKeys = []struct {
 type errorReply struct {
 	Code   int    `json:"code"`
 	Errmsg string `json:"errmsg"`
+	// Field and Reason, for malformed input, name the field and say what
+	// is wrong with it on its own, so a form can show it next to the field.
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // fail is the one place where errors become HTTP answers. No error's own
@@ -327,6 +334,7 @@ type errorReply struct {
 func (h *Handlers) fail(c *gin.Context, err error) {
 	l := lang(c)
 	status, code, msg := http.StatusInternalServerError, 500, templates.T(l, "err.500")
+	var field, reason string
 	var fe *fieldError
 	var rj *rejection
 	var se *statusError
@@ -336,7 +344,8 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 	case errors.As(err, &mbe):
 		status, code, msg = http.StatusRequestEntityTooLarge, 413, templates.T(l, "err.413")
 	case errors.As(err, &fe):
-		status, code, msg = http.StatusBadRequest, 400, templates.Tf(l, "err.field", fe.Field, templates.T(l, fe.Reason))
+		field, reason = fe.Field, templates.T(l, fe.Reason)
+		status, code, msg = http.StatusBadRequest, 400, templates.Tf(l, "err.field", field, reason)
 	case errors.As(err, &rj):
 		status, code, msg = http.StatusOK, 400, templates.T(l, rj.Key)
 		if len(rj.Args) > 0 {
@@ -374,7 +383,7 @@ func (h *Handlers) fail(c *gin.Context, err error) {
 		c.Header("Retry-After", "60")
 	}
 	if wantsJSON(c) {
-		c.AbortWithStatusJSON(status, errorReply{Code: code, Errmsg: msg})
+		c.AbortWithStatusJSON(status, errorReply{Code: code, Errmsg: msg, Field: field, Reason: reason})
 		return
 	}
 	if status == http.StatusOK {

@@ -225,7 +225,7 @@ func (h *Handlers) AdminSeckill(c *gin.Context) {
 func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.SaleForm, problem error, notice string) {
 	ctx := c.Request.Context()
 	l := lang(c)
-	v := templates.SeckillAdminView{Page: h.page(c, templates.T(l, "seckill.admin.title")), Form: f}
+	v := templates.SeckillAdminView{AdminPage: h.adminPage(c, "seckill.admin.title", templates.SectionSeckill), Form: f}
 	switch notice {
 	case "opened":
 		v.Notice = templates.T(l, "seckill.admin.opened")
@@ -249,23 +249,27 @@ func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.Sa
 	for _, s := range live {
 		byID[s.Sale.ID] = s
 	}
-	ids := make([]int64, len(sales))
-	for i, s := range sales {
-		ids[i] = s.SKUID
-	}
-	skus, err := h.Store.Catalog.SKUsByIDs(ctx, ids)
+	names, err := h.skuNames(ctx, sales)
 	if err != nil {
 		h.fail(c, err)
 		return
 	}
-	names := map[int64]string{}
-	for _, k := range skus {
-		names[k.ID] = k.Name
+	choices, err := h.Store.Admin.SKUChoices(ctx)
+	if err != nil {
+		h.fail(c, err)
+		return
 	}
+	for _, k := range choices {
+		id := strconv.FormatInt(k.ID, 10)
+		v.SKUs = append(v.SKUs, templates.Option{Value: id, Selected: id == f.SKUID,
+			Label: templates.Tf(l, "seckill.admin.sku_option", k.Name, k.Stock, k.Price.StringFixed(2))})
+	}
+	now := h.Now()
 	for _, s := range sales {
 		row := templates.SaleRow{
 			ID: s.ID, SKUID: s.SKUID, SKUName: names[s.SKUID], Price: s.Price, Stock: s.Stock, PerUser: s.PerUser,
 			Start: s.StartTime, End: s.EndTime, Open: s.Status == models.SaleOpen, Sold: s.Sold,
+			Phase: templates.SaleAdminPhase(s.Status == models.SaleOpen, s.StartTime, s.EndTime, now),
 		}
 		// Sold is the database's count: Redis's may differ while orders
 		// wait to be persisted (Queued), or after Redis lost the sale.
@@ -275,6 +279,23 @@ func (h *Handlers) renderAdminSeckill(c *gin.Context, status int, f templates.Sa
 		v.Sales = append(v.Sales, row)
 	}
 	h.render(c, status, templates.SeckillAdmin(v))
+}
+
+// skuNames are the names of the sales' SKUs, by SKU id.
+func (h *Handlers) skuNames(ctx context.Context, sales []models.Sale) (map[int64]string, error) {
+	ids := make([]int64, len(sales))
+	for i, s := range sales {
+		ids[i] = s.SKUID
+	}
+	skus, err := h.Store.Catalog.SKUsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(skus))
+	for _, k := range skus {
+		names[k.ID] = k.Name
+	}
+	return names, nil
 }
 
 // problemText says what is wrong with an open or close request.

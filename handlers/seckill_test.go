@@ -366,3 +366,59 @@ func TestSeckillKnownRefusals(t *testing.T) {
 		})
 	}
 }
+
+// The flash-sale admin has the admin sidebar, picks the SKU by name, keeps
+// the pick when the form is refused, and labels each sale by its time.
+func TestAdminSeckillPage(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	ctx := context.Background()
+	shop := testenv.NewShop(t, db)
+	skus, err := testkit.CreateBenchSKUs(ctx, db.Store, "picker", 2, 50, decimal.RequireFromString("10.00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff, err := db.Store.Accounts.CreateUser(ctx, models.NewUser{Username: "staffer", Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := shop.NewClient(t)
+	admin.Login(t, staff.Username, testenv.Password)
+	page := admin.Get("/admin/seckill/")
+	if !strings.Contains(page.Body, `data-testid="admin-nav"`) || !strings.Contains(page.Body, `<a href="/admin/seckill/" aria-current="page">`) {
+		t.Errorf("the flash-sale admin has no admin sidebar with itself current")
+	}
+	k, err := db.Store.Catalog.SKUByID(ctx, skus[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	option := fmt.Sprintf(`<option value="%d">%s（库存 50，¥10.00）</option>`, k.ID, k.Name)
+	if !strings.Contains(page.Body, option) {
+		t.Errorf("no option %s in the SKU picker", option)
+	}
+
+	res := admin.Do(http.MethodPost, "/admin/seckill/", url.Values{"sku_id": {fmt.Sprint(skus[0])}, "stock": {"500"}, "price": {"1.00"}})
+	if res.Status != http.StatusBadRequest || !strings.Contains(res.Body, fmt.Sprintf(`<option value="%d" selected>`, skus[0])) {
+		t.Errorf("a refused form: status %d, want 400 with the SKU still picked", res.Status)
+	}
+
+	cst := time.FixedZone("CST", 8*3600)
+	tomorrow := time.Now().In(cst).Add(24 * time.Hour)
+	for _, f := range []url.Values{
+		{"sku_id": {fmt.Sprint(skus[0])}, "stock": {"5"}, "price": {"1.00"}},
+		{"sku_id": {fmt.Sprint(skus[1])}, "stock": {"5"}, "price": {"1.00"},
+			"start": {tomorrow.Format("2006-01-02T15:04")}, "end": {tomorrow.Add(time.Hour).Format("2006-01-02T15:04")}},
+	} {
+		if res := admin.Do(http.MethodPost, "/admin/seckill/", f); res.Status != http.StatusFound {
+			t.Fatalf("open %v: status %d\n%.1500s", f, res.Status, res.Body)
+		}
+	}
+	page = admin.Get("/admin/seckill/")
+	if n := strings.Count(page.Body, `data-testid="sale-state"`); n != 2 {
+		t.Fatalf("%d sales listed, want 2", n)
+	}
+	for _, phase := range []string{`data-phase="live"><span class="tag seckill-live">进行中</span>`, `data-phase="upcoming"><span class="tag">未开始</span>`} {
+		if !strings.Contains(page.Body, phase) {
+			t.Errorf("no %s on the page", phase)
+		}
+	}
+}

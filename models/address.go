@@ -38,16 +38,23 @@ func (s *Addresses) AddressOf(ctx context.Context, uid, id int64) (*Address, err
 
 // AddressInput is what a user fills in for an address. Callers check the
 // formats and lengths. An empty Title becomes the Receiver.
+//
+// The region is either picked, as ids of tb_areas (ProvinceID, CityID and
+// DistrictID all set; the names are then taken from tb_areas), or typed as
+// names only (all three ids zero), as API clients of the Django shop do.
 type AddressInput struct {
-	Title    string
-	Receiver string
-	Province string
-	City     string
-	District string
-	Place    string
-	Mobile   string
-	Tel      string
-	Email    string
+	Title      string
+	Receiver   string
+	Province   string
+	City       string
+	District   string
+	ProvinceID int64
+	CityID     int64
+	DistrictID int64
+	Place      string
+	Mobile     string
+	Tel        string
+	Email      string
 }
 
 // applyTo copies the input into a.
@@ -57,13 +64,49 @@ func (in AddressInput) applyTo(a *Address) {
 		a.Title = in.Receiver
 	}
 	a.Receiver, a.Province, a.City, a.District = in.Receiver, in.Province, in.City, in.District
+	a.ProvinceID, a.CityID, a.DistrictID = nil, nil, nil
+	if in.DistrictID != 0 {
+		a.ProvinceID, a.CityID, a.DistrictID = &in.ProvinceID, &in.CityID, &in.DistrictID
+	}
 	a.Place, a.Mobile, a.Tel, a.Email = in.Place, in.Mobile, in.Tel, in.Email
+}
+
+// resolveRegion checks that the input's district lies in its city and the
+// city in its province, and fills in their names from tb_areas. Input
+// without ids is left as typed. Returns ErrInvalid otherwise.
+func resolveRegion(tx *gorm.DB, in *AddressInput) error {
+	if in.ProvinceID == 0 && in.CityID == 0 && in.DistrictID == 0 {
+		return nil
+	}
+	var rows []Area
+	if err := tx.Where("id IN ?", []int64{in.ProvinceID, in.CityID, in.DistrictID}).Find(&rows).Error; err != nil {
+		return err
+	}
+	byID := map[int64]Area{}
+	for _, r := range rows {
+		byID[r.ID] = r
+	}
+	p, okP := byID[in.ProvinceID]
+	c, okC := byID[in.CityID]
+	d, okD := byID[in.DistrictID]
+	switch {
+	case !okP || p.ParentID != nil:
+		return fmt.Errorf("%w: %d is not a province", ErrInvalid, in.ProvinceID)
+	case !okC || c.ParentID == nil || *c.ParentID != p.ID:
+		return fmt.Errorf("%w: %d is not a city of province %d", ErrInvalid, in.CityID, p.ID)
+	case !okD || d.ParentID == nil || *d.ParentID != c.ID:
+		return fmt.Errorf("%w: %d is not a district of city %d", ErrInvalid, in.DistrictID, c.ID)
+	}
+	in.Province, in.City, in.District = p.Name, c.Name, d.Name
+	return nil
 }
 
 // CreateAddress adds an address to the user's book. While the user has no
 // default address (so for the first one), the new one becomes the default.
 // Returns ErrTooMany when the user already has MaxAddresses live addresses,
-// even under concurrent calls, and ErrNotFound for an unknown user.
+// even under concurrent calls, ErrInvalid for a region whose district is
+// not in its city or city not in its province, and ErrNotFound for an
+// unknown user.
 func (s *Addresses) CreateAddress(ctx context.Context, uid int64, in AddressInput) (*Address, error) {
 	var a Address
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, u *User) error {
@@ -73,6 +116,9 @@ func (s *Addresses) CreateAddress(ctx context.Context, uid int64, in AddressInpu
 		}
 		if n >= MaxAddresses {
 			return ErrTooMany
+		}
+		if err := resolveRegion(tx, &in); err != nil {
+			return err
 		}
 		now := s.db.NowFunc()
 		a = Address{UserID: uid, CreateTime: now, UpdateTime: now}
@@ -92,17 +138,21 @@ func (s *Addresses) CreateAddress(ctx context.Context, uid int64, in AddressInpu
 }
 
 // UpdateAddress replaces every field of the user's address id. Returns
-// ErrNotFound if it does not exist, is deleted, or belongs to someone else.
+// ErrNotFound if it does not exist, is deleted, or belongs to someone else,
+// and ErrInvalid for a region as CreateAddress does.
 func (s *Addresses) UpdateAddress(ctx context.Context, uid, id int64, in AddressInput) (*Address, error) {
 	var a Address
 	err := s.withUserLocked(ctx, uid, func(tx *gorm.DB, _ *User) error {
 		if err := tx.Where("id = ? AND user_id = ? AND is_deleted = ?", id, uid, false).First(&a).Error; err != nil {
 			return err
 		}
+		if err := resolveRegion(tx, &in); err != nil {
+			return err
+		}
 		in.applyTo(&a)
 		a.UpdateTime = s.db.NowFunc()
-		return tx.Model(&a).Select("title", "receiver", "province", "city", "district", "place",
-			"mobile", "tel", "email", "update_time").Updates(&a).Error
+		return tx.Model(&a).Select("title", "receiver", "province", "city", "district",
+			"province_id", "city_id", "district_id", "place", "mobile", "tel", "email", "update_time").Updates(&a).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update address %d of user %d: %w", id, uid, err)

@@ -212,3 +212,90 @@ func TestCreateAddressLimitUnderConcurrency(t *testing.T) {
 		})
 	}
 }
+
+// A picked region keeps its ids and takes its names from tb_areas; a
+// district outside its city, or a city outside its province, is refused
+// and writes nothing.
+func TestAddressRegion(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			st := db.Store
+			u := testenv.CreateUser(t, st, "picker")
+			in := addressInput("王五")
+			in.Province, in.City, in.District = "typed", "names", "ignored"
+			in.ProvinceID, in.CityID, in.DistrictID = 440000, 440300, 440305
+			a, err := st.Addresses.CreateAddress(ctx, u.ID, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := [3]string{a.Province, a.City, a.District}
+			if want := [3]string{"广东省", "深圳市", "南山区"}; got != want {
+				t.Errorf("names = %v, want %v", got, want)
+			}
+			stored, err := st.Addresses.AddressOf(ctx, u.ID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stored.DistrictID == nil || *stored.DistrictID != 440305 || *stored.CityID != 440300 || *stored.ProvinceID != 440000 {
+				t.Errorf("stored ids = %v %v %v, want 440000 440300 440305", stored.ProvinceID, stored.CityID, stored.DistrictID)
+			}
+
+			for _, c := range []struct {
+				name               string
+				province, city, dt int64
+			}{
+				{"district of another city", 440000, 440300, 440106},
+				{"city of another province", 440000, 110100, 110108},
+				{"unknown district", 440000, 440300, 440399},
+				{"city as province", 440300, 440305, 440305},
+				{"ids missing", 440000, 0, 440305},
+			} {
+				bad := addressInput("赵六")
+				bad.ProvinceID, bad.CityID, bad.DistrictID = c.province, c.city, c.dt
+				if _, err := st.Addresses.CreateAddress(ctx, u.ID, bad); !errors.Is(err, models.ErrInvalid) {
+					t.Errorf("%s: create err = %v, want ErrInvalid", c.name, err)
+				}
+				if _, err := st.Addresses.UpdateAddress(ctx, u.ID, a.ID, bad); !errors.Is(err, models.ErrInvalid) {
+					t.Errorf("%s: update err = %v, want ErrInvalid", c.name, err)
+				}
+			}
+			if ids := liveIDs(t, st, u.ID); len(ids) != 1 {
+				t.Errorf("live addresses = %v, want only the first", ids)
+			}
+			after, err := st.Addresses.AddressOf(ctx, u.ID, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(stored, after); diff != "" {
+				t.Errorf("refused updates changed the address (-before +after):\n%s", diff)
+			}
+
+			// Typed names (the API's older body) clear the ids.
+			typed, err := st.Addresses.UpdateAddress(ctx, u.ID, a.ID, addressInput("王五"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if typed.DistrictID != nil || typed.City != "深圳市" {
+				t.Errorf("typed update: ids %v, city %q; want nil and 深圳市", typed.DistrictID, typed.City)
+			}
+		})
+	}
+}
+
+func TestAreas(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			all, err := db.Store.Areas.All(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(all) != 3429 {
+				t.Errorf("areas = %d, want 3429", len(all))
+			}
+			if all[0].ID != 110000 || all[0].Name != "北京市" || all[0].ParentID != nil {
+				t.Errorf("first area = %+v, want 110000 北京市 without parent", all[0])
+			}
+		})
+	}
+}

@@ -1,5 +1,5 @@
 // Package models holds the shop's GORM models and its database access, one
-// store per domain: Catalog, Accounts, Addresses, Admin, Ledger and Sales
+// store per domain: Catalog, Accounts, Addresses, Areas, Admin, Ledger and Sales
 // (the flash sale), all on one DB whose Transact is the one transaction
 // shape of every writer. The order commit and an order's later life live
 // in the sub-package order; fixtures and invariant checks for tests and
@@ -24,6 +24,7 @@ type Store struct {
 	Catalog   *Catalog
 	Accounts  *Accounts
 	Addresses *Addresses
+	Areas     *Areas
 	Admin     *Admin
 	Ledger    *Ledger
 	Sales     *Sales
@@ -48,6 +49,7 @@ func New(db *DB) *Store {
 		Catalog:   catalog,
 		Accounts:  &Accounts{handle: h, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))},
 		Addresses: &Addresses{h},
+		Areas:     &Areas{h},
 		Admin:     &Admin{handle: h, catalog: catalog},
 		Ledger:    &Ledger{h},
 		Sales:     &Sales{h},

@@ -41,11 +41,16 @@ type Address struct {
 	Province   string    `json:"province"`
 	City       string    `json:"city"`
 	District   string    `json:"district"`
-	Place      string    `json:"place"`
-	Mobile     string    `json:"mobile"`
-	Tel        string    `json:"tel"`
-	Email      string    `json:"email"`
-	IsDeleted  bool      `json:"-"`
+	// The regions the address was picked from (tb_areas); nil on
+	// addresses from before regions existed, or typed by an API client.
+	ProvinceID *int64 `json:"province_id"`
+	CityID     *int64 `json:"city_id"`
+	DistrictID *int64 `json:"district_id"`
+	Place      string `json:"place"`
+	Mobile     string `json:"mobile"`
+	Tel        string `json:"tel"`
+	Email      string `json:"email"`
+	IsDeleted  bool   `json:"-"`
 }
 
 func (Address) TableName() string { return "tb_address" }

@@ -31,6 +31,20 @@ type AddressesView struct {
 	Page      Page
 	Addresses []AddressView
 	Max       int // how many addresses a user may keep
+	// Provinces fill the first region select; the page script loads the
+	// cities and districts of the chosen one from GET /areas/<id>/.
+	Provinces []RegionOption
+	// Done says what the last action did (a message key, "" for none), and
+	// Changed which address it touched, so the page shows the message and
+	// brings that address into view.
+	Done    string
+	Changed int64
+}
+
+// RegionOption is one choice of a region select.
+type RegionOption struct {
+	ID   int64
+	Name string
 }
 
 // AddressView is one address in the book.
@@ -46,6 +60,9 @@ type AddressView struct {
 	Tel       string
 	Email     string
 	IsDefault bool
+	// The picked regions' ids; 0 for an address typed before regions
+	// existed, whose region the form asks for again.
+	ProvinceID, CityID, DistrictID int64
 }
 
 // inputField is one labelled input of a form, with its error if any.

@@ -63,6 +63,12 @@ type AdminDashboardView struct {
 	LowCount int64
 	Low      []AdminSKURow
 	Recent   []AdminOrderRow
+	// The charts: orders, revenue and sign-ups a day; units per category;
+	// the latest flash sales' sold against their stock.
+	DayCharts  []BarChart
+	Days       int // how many days the charts cover
+	Categories []ShareBar
+	Sales      []ShareBar
 }
 
 // AdminSKUsView is /admin/skus/ and /admin/stock/low/.

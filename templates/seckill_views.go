@@ -67,6 +67,7 @@ type SaleRow struct {
 	Start   time.Time
 	End     time.Time
 	Open    bool
+	Phase   string // SalePhaseUpcoming, SalePhaseLive or SalePhaseEnded (SaleAdminPhase)
 	InRedis bool
 	Sold    int           // Redis's count while open; the orders once closed
 	Queued  int           // accepted buys not yet in the database
@@ -75,11 +76,27 @@ type SaleRow struct {
 
 // SeckillAdminView is the staff page of flash sales (/admin/seckill/).
 type SeckillAdminView struct {
-	Page
+	AdminPage
 	Sales   []SaleRow
 	Form    SaleForm
-	Problem string // why the form was refused
-	Notice  string // what the last action did
+	SKUs    []Option // the SKUs a sale may be opened for, by name; Form.SKUID selected
+	Problem string   // why the form was refused
+	Notice  string   // what the last action did
+}
+
+// SaleAdminPhase is a sale's phase as staff see it at now: upcoming before
+// its start, live until its end, ended from its end on or once closed. (A
+// sale still open past its end has ended for buyers; its close button
+// stays, to give the unsold units back.)
+func SaleAdminPhase(open bool, start, end, now time.Time) string {
+	switch {
+	case !open || !now.Before(end):
+		return SalePhaseEnded
+	case now.Before(start):
+		return SalePhaseUpcoming
+	default:
+		return SalePhaseLive
+	}
 }
 
 // saleTime shows a time in the shop's zone, UTC+8.

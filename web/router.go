@@ -84,6 +84,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	api.PUT("/addresses/:id/", h.UpdateAddress)
 	api.DELETE("/addresses/:id/", h.DeleteAddress)
 	api.PUT("/addresses/:id/default/", h.SetDefaultAddress)
+	app.GET("/areas/", h.Areas)
+	app.GET("/areas/:id/", h.AreaSubs)
 
 	// The user centre.
 	page.GET("/info/", h.UserCenter)
