@@ -45,18 +45,26 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// securityHeaders sets the headers every answer carries. The CSP allows
-// only this site's own scripts and styles: templates hold no inline code.
-func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
-	if !strings.HasPrefix(c.Request.URL.Path, "/static/") {
-		h.Set("Cache-Control", "no-store")
-	}
-	c.Next()
+// securityHeaders sets the headers every answer carries, before anything
+// answers: gin, a CSRF failure, a body over the limit. The CSP allows only
+// this site's own scripts and styles: templates hold no inline code. With
+// hsts (SHOP_SECURE_COOKIES=true, so served over TLS) browsers keep to
+// HTTPS for a year.
+func securityHeaders(hsts bool, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+		if hsts {
+			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+		}
+		if !strings.HasPrefix(r.URL.Path, "/static/") {
+			h.Set("Cache-Control", "no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // staticCache lets browsers keep embedded assets for an hour.

@@ -31,7 +31,7 @@ type Config struct {
 
 // New returns the shop's whole HTTP handler.
 func New(h *handlers.Handlers, cfg Config) http.Handler {
-	return withRequestID(parseProxies(cfg.TrustedProxies), withCSRF(routes(h, cfg), h, cfg))
+	return securityHeaders(cfg.SecureCookies, withRequestID(parseProxies(cfg.TrustedProxies), withCSRF(routes(h, cfg), h, cfg)))
 }
 
 // Routes lists every route New serves, so that tests can walk them (every
@@ -52,7 +52,7 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	if cfg.Observe != nil {
 		r.Use(cfg.Observe) // before recovery, so that it sees a panic's 500
 	}
-	r.Use(recovery(cfg.Log), requestLog(cfg.Log), securityHeaders)
+	r.Use(recovery(cfg.Log), requestLog(cfg.Log))
 
 	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
 	r.GET("/healthz", h.Health)
@@ -179,7 +179,7 @@ func withCSRF(next http.Handler, h *handlers.Handlers, cfg Config) http.Handler 
 	if cfg.Observe != nil {
 		failures.Use(cfg.Observe)
 	}
-	failures.Use(recovery(cfg.Log), securityHeaders, h.Language, h.Authenticate)
+	failures.Use(recovery(cfg.Log), h.Language, h.Authenticate)
 	failures.NoRoute(h.CSRFFailure)
 
 	opts := []csrf.Option{
