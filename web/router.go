@@ -40,21 +40,35 @@ func Routes(h *handlers.Handlers, cfg Config) gin.RoutesInfo {
 	return routes(h, cfg).Routes()
 }
 
+// group registers each GET route for HEAD too, which gin does not do by
+// itself; net/http sends no body with the answer to a HEAD.
+type group struct{ *gin.RouterGroup }
+
+func (g group) GET(path string, handlers ...gin.HandlerFunc) {
+	g.RouterGroup.GET(path, handlers...)
+	g.RouterGroup.HEAD(path, handlers...)
+}
+
+func (g group) Group(path string, handlers ...gin.HandlerFunc) group {
+	return group{g.RouterGroup.Group(path, handlers...)}
+}
+
 // routes is the gin engine with every route, before the CSRF check.
 func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	r.RedirectTrailingSlash = true
-	if err := r.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+	e := gin.New()
+	e.RedirectTrailingSlash = true
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
 		cfg.Log.Error("SHOP_TRUSTED_PROXIES ignored", "err", err)
-		_ = r.SetTrustedProxies(nil)
+		_ = e.SetTrustedProxies(nil)
 	}
 	if cfg.Observe != nil {
-		r.Use(cfg.Observe) // before recovery, so that it sees a panic's 500
+		e.Use(cfg.Observe) // before recovery, so that it sees a panic's 500
 	}
-	r.Use(recovery(cfg.Log), requestLog(cfg.Log))
+	e.Use(recovery(cfg.Log), requestLog(cfg.Log))
+	r := group{&e.RouterGroup}
 
-	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files))
+	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files)) // GET and HEAD
 	r.GET("/healthz", h.Health)
 	r.GET("/livez", h.Livez)
 	r.GET("/readyz", h.Readyz)
@@ -155,8 +169,8 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	admin.POST("/orders/:order_id/ship/", h.AdminShipOrder)
 	admin.POST("/orders/:order_id/complete/", h.AdminCompleteOrder)
 
-	r.NoRoute(h.Language, h.Authenticate, h.NotFound)
-	return r
+	e.NoRoute(h.Language, h.Authenticate, h.NotFound)
+	return e
 }
 
 // PaymentNotifyPath takes Alipay's notifications: the one path that

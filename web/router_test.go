@@ -1,12 +1,18 @@
 package web_test
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/web"
@@ -25,6 +31,113 @@ func newShop(t *testing.T) (shop *testenv.Shop, anon, user *testenv.Client) {
 	user = shop.NewClient(t)
 	user.Login(t, "header01", testenv.Password)
 	return shop, shop.NewClient(t), user
+}
+
+// head sends HEAD path on a connection of its own, with c's cookies, and
+// returns the answer and whatever the server sent after its header (the
+// http.Client would hide a body sent to a HEAD).
+func head(t *testing.T, c *testenv.Client, path string) (*http.Response, []byte) {
+	t.Helper()
+	u, err := url.Parse(c.Shop.Server.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	req, err := http.NewRequest(http.MethodHead, u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range c.HTTP.Jar.Cookies(u) {
+		req.AddCookie(ck)
+	}
+	req.Close = true // so that the server closes the connection after its answer
+	if err := req.Write(conn); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, req)
+	if err != nil {
+		t.Fatalf("HEAD %s: %v", path, err)
+	}
+	rest, err := io.ReadAll(br)
+	if err != nil {
+		t.Fatalf("HEAD %s: %v", path, err)
+	}
+	return res, rest
+}
+
+// Every GET route, found by walking the router, answers HEAD as it answers
+// GET (status and redirect), with no body, for an anonymous visitor and a
+// logged-in shopper, with ids that exist and ids that do not.
+func TestHeadEveryGetRoute(t *testing.T) {
+	shop, anon, user := newShop(t)
+	clients := []struct {
+		name string
+		c    *testenv.Client
+	}{{"anonymous", anon}, {"logged in", user}}
+	param := regexp.MustCompile(`:[a-z_]+`)
+	routes := web.Routes(shop.Handlers, web.Config{CSRFKey: make([]byte, 32), Log: slog.New(slog.DiscardHandler)})
+	n := 0
+	for _, r := range routes {
+		if r.Method != http.MethodGet {
+			continue
+		}
+		n++
+		for _, sample := range []struct{ id, file string }{{"1", "css/shop.css"}, {"999999", "css/none.css"}} {
+			path := strings.Replace(param.ReplaceAllString(r.Path, sample.id), "*filepath", sample.file, 1)
+			for _, cl := range clients {
+				t.Run(cl.name+" "+path, func(t *testing.T) {
+					get := cl.c.Get(path)
+					res, rest := head(t, cl.c, path)
+					if res.StatusCode != get.Status {
+						t.Errorf("HEAD = %d, GET = %d", res.StatusCode, get.Status)
+					}
+					if got, want := res.Header.Get("Location"), get.Header.Get("Location"); got != want {
+						t.Errorf("HEAD redirects to %q, GET to %q", got, want)
+					}
+					if len(rest) != 0 {
+						t.Errorf("HEAD sent a body: %.200q", rest)
+					}
+				})
+			}
+		}
+	}
+	if n < 40 {
+		t.Errorf("found %d GET routes, want at least 40", n)
+	}
+
+	tests := []struct {
+		name string
+		c    *testenv.Client
+		path string
+		want int
+	}{
+		{"home", anon, "/", http.StatusOK},
+		{"a SKU", anon, "/detail/1/", http.StatusOK},
+		{"an unknown SKU", anon, "/detail/999999/", http.StatusNotFound},
+		{"healthz", anon, "/healthz", http.StatusOK},
+		{"livez", anon, "/livez", http.StatusOK},
+		{"readyz", anon, "/readyz", http.StatusOK},
+		{"a static file", anon, "/static/css/shop.css", http.StatusOK},
+		{"a page that needs a login", anon, "/info/", http.StatusFound},
+		{"JSON that needs a login", anon, "/browse_histories/", http.StatusUnauthorized},
+		{"the user centre", user, "/info/", http.StatusOK},
+		{"an unknown order", user, "/orders/detail/999999/", http.StatusNotFound},
+		{"admin", user, "/admin/", http.StatusForbidden},
+		{"an unknown path", anon, "/nowhere/", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if res, _ := head(t, tt.c, tt.path); res.StatusCode != tt.want {
+				t.Errorf("HEAD %s = %d, want %d", tt.path, res.StatusCode, tt.want)
+			}
+		})
+	}
 }
 
 // Every answer carries the security headers, HSTS only with
@@ -47,6 +160,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 			status                   int
 		}{
 			{"page", http.MethodGet, "/", "", http.StatusOK},
+			{"HEAD", http.MethodHead, "/healthz", "", http.StatusOK},
 			{"static file", http.MethodGet, "/static/css/shop.css", "", http.StatusOK},
 			{"not found", http.MethodGet, "/nowhere/", "", http.StatusNotFound},
 			{"redirect to login", http.MethodGet, "/info/", "", http.StatusFound},
