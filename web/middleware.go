@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"path"
@@ -49,7 +50,7 @@ func requestLog(log *slog.Logger) gin.HandlerFunc {
 // answers: gin, a CSRF failure, a body over the limit. The CSP allows only
 // this site's own scripts and styles: templates hold no inline code. With
 // hsts (SHOP_SECURE_COOKIES=true, so served over TLS) browsers keep to
-// HTTPS for a year.
+// HTTPS for a year. No answer is cached unless staticCache says so.
 func securityHeaders(hsts bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -60,9 +61,7 @@ func securityHeaders(hsts bool, next http.Handler) http.Handler {
 		if hsts {
 			h.Set("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 		}
-		if !strings.HasPrefix(r.URL.Path, "/static/") {
-			h.Set("Cache-Control", "no-store")
-		}
+		h.Set("Cache-Control", "no-store")
 		next.ServeHTTP(w, r)
 	})
 }
@@ -71,6 +70,29 @@ func securityHeaders(hsts bool, next http.Handler) http.Handler {
 func staticCache(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.Next()
+}
+
+// noStore undoes staticCache for a miss under /static/, which gin answers
+// with the NoRoute handlers: the shop's 404 page is not to be kept.
+func noStore(c *gin.Context) {
+	c.Header("Cache-Control", "no-store")
+	c.Next()
+}
+
+// filesOnly is a file system whose directories do not exist, so that
+// http.FileServer answers 404 for them instead of listing them.
+type filesOnly struct{ fs http.FileSystem }
+
+func (f filesOnly) Open(name string) (http.File, error) {
+	file, err := f.fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, err := file.Stat(); err != nil || st.IsDir() {
+		file.Close()
+		return nil, fs.ErrNotExist
+	}
+	return file, nil
 }
 
 // limitBody refuses bodies over max bytes with 413 before anything reads

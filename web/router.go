@@ -68,7 +68,7 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	e.Use(recovery(cfg.Log), requestLog(cfg.Log))
 	r := group{&e.RouterGroup}
 
-	r.Group("/static", staticCache).StaticFS("/", http.FS(static.Files)) // GET and HEAD
+	r.Group("/static", staticCache).StaticFS("/", filesOnly{http.FS(static.Files)}) // GET and HEAD
 	r.GET("/healthz", h.Health)
 	r.GET("/livez", h.Livez)
 	r.GET("/readyz", h.Readyz)
@@ -169,7 +169,7 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	admin.POST("/orders/:order_id/ship/", h.AdminShipOrder)
 	admin.POST("/orders/:order_id/complete/", h.AdminCompleteOrder)
 
-	e.NoRoute(h.Language, h.Authenticate, h.NotFound)
+	e.NoRoute(noStore, h.Language, h.Authenticate, h.NotFound)
 	return e
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/meiduo/shop/internal/testenv"
+	"github.com/meiduo/shop/static"
 	"github.com/meiduo/shop/web"
 )
 
@@ -162,6 +163,7 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 			{"page", http.MethodGet, "/", "", http.StatusOK},
 			{"HEAD", http.MethodHead, "/healthz", "", http.StatusOK},
 			{"static file", http.MethodGet, "/static/css/shop.css", "", http.StatusOK},
+			{"static directory", http.MethodGet, "/static/css/", "", http.StatusNotFound},
 			{"not found", http.MethodGet, "/nowhere/", "", http.StatusNotFound},
 			{"redirect to login", http.MethodGet, "/info/", "", http.StatusFound},
 			{"CSRF failure", http.MethodPost, "/carts/", `{"sku_id":1,"count":1}`, http.StatusForbidden},
@@ -200,5 +202,41 @@ func TestSecurityHeadersOnEveryAnswer(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// /static/ serves files, with a cache lifetime, and never lists a
+// directory: a directory is the shop's 404 page, which no cache keeps.
+func TestStaticFilesNotDirectories(t *testing.T) {
+	_, anon, _ := newShop(t)
+	css, err := static.Files.ReadFile("css/shop.css")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := anon.Get("/static/css/shop.css")
+	if res.Status != http.StatusOK || res.Body != string(css) {
+		t.Errorf("GET /static/css/shop.css = %d, %d bytes; want 200, %d bytes", res.Status, len(res.Body), len(css))
+	}
+	if got, want := res.Header.Get("Cache-Control"), "public, max-age=3600"; got != want {
+		t.Errorf("a file's Cache-Control = %q, want %q", got, want)
+	}
+	for _, path := range []string{"/static/", "/static/css/", "/static/css", "/static/img/sku/", "/static/css/none.css"} {
+		t.Run(path, func(t *testing.T) {
+			res := anon.Get(path)
+			if res.Status != http.StatusNotFound {
+				t.Errorf("GET %s = %d, want 404", path, res.Status)
+			}
+			for _, listed := range []string{`href="shop.css"`, `href="css/"`, `href="img/"`, "<pre>"} {
+				if strings.Contains(res.Body, listed) {
+					t.Errorf("GET %s lists %q\n%.500s", path, listed, res.Body)
+				}
+			}
+			if got := res.Header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control = %q, want no-store", got)
+			}
+			if res, _ := head(t, anon, path); res.StatusCode != http.StatusNotFound {
+				t.Errorf("HEAD %s = %d, want 404", path, res.StatusCode)
+			}
+		})
 	}
 }
