@@ -466,19 +466,27 @@ func (h *Handlers) CSRFFailure(c *gin.Context) {
 	c.Data(http.StatusForbidden, "text/html; charset=utf-8", buf.Bytes())
 }
 
-// Health answers 200 when the database and Redis answer, 503 otherwise.
+// Health answers {"status":"ok"} with 200 when the database and Redis
+// answer, {"status":"unavailable"} with 503 otherwise. Why is logged, not
+// answered: an error's text can name hosts, users and DSNs.
 func (h *Handlers) Health(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	body := gin.H{"database": "ok", "redis": "ok"}
-	status := http.StatusOK
+	status, word := http.StatusOK, "ok"
 	if err := h.Store.Ping(ctx); err != nil {
-		body["database"], status = err.Error(), http.StatusServiceUnavailable
+		h.logDown(c, "database", err)
+		status, word = http.StatusServiceUnavailable, "unavailable"
 	}
 	if err := h.Carts.Ping(ctx); err != nil {
-		body["redis"], status = err.Error(), http.StatusServiceUnavailable
+		h.logDown(c, "redis", err)
+		status, word = http.StatusServiceUnavailable, "unavailable"
 	}
-	c.JSON(status, body)
+	c.JSON(status, gin.H{"status": word})
+}
+
+// logDown logs at error level why a health check found dependency down.
+func (h *Handlers) logDown(c *gin.Context, dependency string, err error) {
+	h.Log.ErrorContext(c.Request.Context(), "dependency unavailable", "check", c.Request.URL.Path, "dependency", dependency, "err", err)
 }
 
 // Livez answers 200 while the process serves HTTP at all: it checks
@@ -490,7 +498,8 @@ func (h *Handlers) Livez(c *gin.Context) {
 
 // Readyz answers 200 when this process should get traffic: the database
 // and Redis answer, every migration of this binary is applied, and the
-// process is not shutting down. Otherwise 503, naming what is wrong.
+// process is not shutting down. Otherwise 503, naming what is wrong in
+// words; the errors themselves are logged (see Health).
 func (h *Handlers) Readyz(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
@@ -500,14 +509,17 @@ func (h *Handlers) Readyz(c *gin.Context) {
 		body["draining"], status = true, http.StatusServiceUnavailable
 	}
 	if err := h.Store.Ping(ctx); err != nil {
-		body["database"], status = err.Error(), http.StatusServiceUnavailable
+		h.logDown(c, "database", err)
+		body["database"], body["migrations"], status = "unavailable", "unknown", http.StatusServiceUnavailable
 	} else if pending, err := h.Store.MigrationsPending(ctx); err != nil {
-		body["migrations"], status = err.Error(), http.StatusServiceUnavailable
+		h.logDown(c, "migrations", err)
+		body["migrations"], status = "unknown", http.StatusServiceUnavailable
 	} else if pending {
 		body["migrations"], status = "pending (run shop migrate)", http.StatusServiceUnavailable
 	}
 	if err := h.Carts.Ping(ctx); err != nil {
-		body["redis"], status = err.Error(), http.StatusServiceUnavailable
+		h.logDown(c, "redis", err)
+		body["redis"], status = "unavailable", http.StatusServiceUnavailable
 	}
 	c.JSON(status, body)
 }

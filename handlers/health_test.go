@@ -2,12 +2,14 @@ package handlers_test
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/google/go-cmp/cmp"
 	"github.com/redis/go-redis/v9"
 	"github.com/shopspring/decimal"
 
@@ -112,4 +114,75 @@ func TestReadyz(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("migrated again", "/readyz", http.StatusOK, "")
+}
+
+// /healthz answers only ok or unavailable, and /readyz names what is down
+// in words: neither shows an error's text (the address of a Redis that is
+// gone, a closed database), which goes to the log at error level with
+// the dependency's name.
+func TestHealthSaysNoErrorText(t *testing.T) {
+	db, _ := testenv.Database(t, "sqlite")
+	srv := faults.StartRedis(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr(), MaxRetries: -1})
+	t.Cleanup(func() { rdb.Close() })
+	logs := &syncBuffer{}
+	shop := testenv.NewShopWith(t, db, rdb, func(d *handlers.Deps) {
+		d.Log = slog.New(slog.NewTextHandler(logs, nil))
+	})
+	c := shop.NewClient(t)
+	_, port, _ := strings.Cut(srv.Addr(), ":")
+	if port == "" {
+		t.Fatalf("redis address %q has no port", srv.Addr())
+	}
+
+	// logged checks that the log has an error line for dependency's
+	// failure seen by path, with the error's text (containing cause).
+	logged := func(t *testing.T, path, dependency, cause string) {
+		t.Helper()
+		for _, line := range strings.Split(logs.String(), "\n") {
+			if strings.Contains(line, "level=ERROR") && strings.Contains(line, "check="+path+" ") &&
+				strings.Contains(line, "dependency="+dependency+" ") && strings.Contains(line, cause) {
+				return
+			}
+		}
+		t.Errorf("no error logged for %s on %s with %q\n%s", dependency, path, cause, logs.String())
+	}
+	tests := []struct {
+		name  string
+		down  func()
+		path  string
+		want  int
+		body  map[string]any
+		dep   string // the dependency logged as down
+		cause string // in the logged error, never in the answer
+	}{
+		{"up", func() {}, "/healthz", http.StatusOK, map[string]any{"status": "ok"}, "", ""},
+		{"up", func() {}, "/readyz", http.StatusOK,
+			map[string]any{"database": "ok", "redis": "ok", "migrations": "ok", "draining": false}, "", ""},
+		{"redis down", srv.Kill, "/healthz", http.StatusServiceUnavailable, map[string]any{"status": "unavailable"}, "redis", port},
+		{"redis down", srv.Kill, "/readyz", http.StatusServiceUnavailable,
+			map[string]any{"database": "ok", "redis": "unavailable", "migrations": "ok", "draining": false}, "redis", port},
+		{"database closed too", func() { db.Store.Close() }, "/healthz", http.StatusServiceUnavailable,
+			map[string]any{"status": "unavailable"}, "database", "closed"},
+		{"database closed too", func() { db.Store.Close() }, "/readyz", http.StatusServiceUnavailable,
+			map[string]any{"database": "unavailable", "redis": "unavailable", "migrations": "unknown", "draining": false}, "database", "closed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" "+tt.path, func(t *testing.T) {
+			tt.down()
+			res := c.Get(tt.path)
+			if res.Status != tt.want {
+				t.Errorf("status %d, want %d", res.Status, tt.want)
+			}
+			if diff := cmp.Diff(tt.body, res.JSON(t)); diff != "" {
+				t.Errorf("body (-want +got):\n%s", diff)
+			}
+			if tt.cause != "" {
+				if strings.Contains(res.Body, tt.cause) {
+					t.Errorf("the answer shows the error: %s", res.Body)
+				}
+				logged(t, tt.path, tt.dep, tt.cause)
+			}
+		})
+	}
 }
