@@ -1,0 +1,140 @@
+package order_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/meiduo/shop/internal/faults"
+	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
+	"github.com/meiduo/shop/models/testkit"
+)
+
+// A COMMIT that succeeded and whose answer was lost: a proxy between the
+// shop and the database passes the COMMIT on, waits for the server's
+// answer, drops it and closes the connection, so the client sees its
+// connection die although the order is written. Transact runs the
+// commit again (Tx.Unsure), which finds its own order (ownOrder) and
+// answers it: one order, the stock taken once, every invariant exact. No
+// commit token is sent, so the unique index on it cannot hide a second
+// order; the order id drawn at the first try is all the retry has.
+//
+// Only PostgreSQL and MariaDB: SQLite runs in the shop's process, where
+// COMMIT is a function call whose answer cannot be lost on the way back.
+func TestCommitAnswerLost(t *testing.T) {
+	for _, d := range orderDBs(t) {
+		if d.Name == "sqlite" {
+			continue
+		}
+		d.run(t, d.Name, func(t *testing.T, d *shopDB) {
+			proxy := faults.NewDBProxy(t, d.URL)
+			st, err := models.Open(context.Background(), proxy.Through(d.URL), models.Options{MaxOpenConns: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			spu := d.spu("lost answers")
+
+			for _, s := range strategies {
+				d.run(t, string(s), func(t *testing.T, d *shopDB) {
+					o := newOrders(t, st, order.Config{Strategy: s})
+					sku := d.sku(spu, "lost "+string(s), "12.50", 5)
+					uid, addr := d.buyer()
+					before := d.snapshot()
+					orders := d.orders()
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+					defer cancel()
+
+					proxy.LoseAnswerTo("COMMIT")
+					lost := proxy.Lost()
+					got, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash,
+						Items: []order.Item{{SKUID: sku, Count: 2}}})
+					if err != nil {
+						t.Fatalf("PlaceOrder after its COMMIT lost its answer: %v", err)
+					}
+					if n := proxy.Lost() - lost; n != 1 {
+						t.Fatalf("%d answers lost, want 1: the fault did not happen", n)
+					}
+					if n := d.orders() - orders; n != 1 {
+						t.Errorf("%d orders written, want 1", n)
+					}
+					if n := d.int("SELECT COUNT(*) FROM tb_order_info WHERE user_id = ?", uid); n != 1 {
+						t.Errorf("the buyer has %d orders, want 1", n)
+					}
+					if n := d.int("SELECT COUNT(*) FROM tb_order_info WHERE order_id = ?", got.OrderID); n != 1 {
+						t.Errorf("the order answered, %s, is not in the database", got.OrderID)
+					}
+					if got, want := d.skuNow(sku), (counters{stock: 3, sales: 2}); got != want {
+						t.Errorf("sku %+v, want %+v", got, want)
+					}
+					d.checkInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
+				})
+			}
+
+			// Three commits in one transaction (the queue's batch,
+			// writeAll): the COMMIT of the batch loses its answer, and the
+			// retry finds all three orders.
+			d.run(t, "batch", func(t *testing.T, d *shopDB) {
+				o := order.New(st, order.Config{Strategy: order.StrategyQueue})
+				sku := d.sku(spu, "lost batch", "3.00", 10)
+				before := d.snapshot()
+				orders := d.orders()
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				const buyers = 3
+				var wg sync.WaitGroup
+				var mu sync.Mutex
+				var placed []string
+				errs := make([]error, buyers)
+				for i := range buyers {
+					uid, addr := d.buyer()
+					wg.Go(func() {
+						got, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayOnline,
+							Items: []order.Item{{SKUID: sku, Count: 1 + i}}})
+						errs[i] = err
+						if err == nil {
+							mu.Lock()
+							placed = append(placed, got.OrderID)
+							mu.Unlock()
+						}
+					})
+				}
+				// The worker starts once all three wait, so that it
+				// takes them in one batch.
+				for o.Waiting() < buyers {
+					if ctx.Err() != nil {
+						t.Fatalf("%d commits queued, want %d", o.Waiting(), buyers)
+					}
+					time.Sleep(time.Millisecond)
+				}
+				proxy.LoseAnswerTo("COMMIT")
+				lost := proxy.Lost()
+				wctx, stop := context.WithCancel(context.Background())
+				done := make(chan error, 1)
+				go func() { done <- o.Run(wctx) }()
+				wg.Wait()
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("queue worker: %v", err)
+				}
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("buyer %d: %v", i, err)
+					}
+				}
+				if n := proxy.Lost() - lost; n != 1 {
+					t.Fatalf("%d answers lost, want 1: the fault did not happen", n)
+				}
+				if n := d.orders() - orders; n != buyers {
+					t.Errorf("%d orders written, want %d", n, buyers)
+				}
+				if got, want := d.skuNow(sku), (counters{stock: 10 - 6, sales: 6}); got != want {
+					t.Errorf("sku %+v, want %+v", got, want)
+				}
+				d.checkInvariants(before, testkit.Outcome{Placed: placed})
+			})
+		})
+	}
+}
