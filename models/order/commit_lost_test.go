@@ -28,22 +28,22 @@ func TestCommitAnswerLost(t *testing.T) {
 		if d.Name == "sqlite" {
 			continue
 		}
-		d.run(t, d.Name, func(t *testing.T, d *shopDB) {
+		d.Run(t, d.Name, func(t *testing.T, d *shopDB) {
 			proxy := faults.NewDBProxy(t, d.URL)
 			st, err := models.Open(context.Background(), proxy.Through(d.URL), models.Options{MaxOpenConns: 4})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			spu := d.spu("lost answers")
+			spu := d.SPU("lost answers")
 
 			for _, s := range strategies {
-				d.run(t, string(s), func(t *testing.T, d *shopDB) {
+				d.Run(t, string(s), func(t *testing.T, d *shopDB) {
 					o := newOrders(t, st, order.Config{Strategy: s})
-					sku := d.sku(spu, "lost "+string(s), "12.50", 5)
-					uid, addr := d.buyer()
-					before := d.snapshot()
-					orders := d.orders()
+					sku := d.SKU(spu, "lost "+string(s), "12.50", 5)
+					uid, addr := d.Buyer()
+					before := d.Snapshot()
+					orders := d.Orders()
 					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 					defer cancel()
 
@@ -57,30 +57,30 @@ func TestCommitAnswerLost(t *testing.T) {
 					if n := proxy.Lost() - lost; n != 1 {
 						t.Fatalf("%d answers lost, want 1: the fault did not happen", n)
 					}
-					if n := d.orders() - orders; n != 1 {
+					if n := d.Orders() - orders; n != 1 {
 						t.Errorf("%d orders written, want 1", n)
 					}
-					if n := d.int("SELECT COUNT(*) FROM tb_order_info WHERE user_id = ?", uid); n != 1 {
+					if n := d.Int("SELECT COUNT(*) FROM tb_order_info WHERE user_id = ?", uid); n != 1 {
 						t.Errorf("the buyer has %d orders, want 1", n)
 					}
-					if n := d.int("SELECT COUNT(*) FROM tb_order_info WHERE order_id = ?", got.OrderID); n != 1 {
+					if n := d.Int("SELECT COUNT(*) FROM tb_order_info WHERE order_id = ?", got.OrderID); n != 1 {
 						t.Errorf("the order answered, %s, is not in the database", got.OrderID)
 					}
-					if got, want := d.skuNow(sku), (counters{stock: 3, sales: 2}); got != want {
+					if got, want := d.SKUNow(sku), (counters{Stock: 3, Sales: 2}); got != want {
 						t.Errorf("sku %+v, want %+v", got, want)
 					}
-					d.checkInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
+					d.CheckInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
 				})
 			}
 
 			// Three commits in one transaction (the queue's batch,
 			// writeAll): the COMMIT of the batch loses its answer, and the
 			// retry finds all three orders.
-			d.run(t, "batch", func(t *testing.T, d *shopDB) {
+			d.Run(t, "batch", func(t *testing.T, d *shopDB) {
 				o := order.New(st, order.Config{Strategy: order.StrategyQueue})
-				sku := d.sku(spu, "lost batch", "3.00", 10)
-				before := d.snapshot()
-				orders := d.orders()
+				sku := d.SKU(spu, "lost batch", "3.00", 10)
+				before := d.Snapshot()
+				orders := d.Orders()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				const buyers = 3
@@ -89,7 +89,7 @@ func TestCommitAnswerLost(t *testing.T) {
 				var placed []string
 				errs := make([]error, buyers)
 				for i := range buyers {
-					uid, addr := d.buyer()
+					uid, addr := d.Buyer()
 					wg.Go(func() {
 						got, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayOnline,
 							Items: []order.Item{{SKUID: sku, Count: 1 + i}}})
@@ -127,13 +127,13 @@ func TestCommitAnswerLost(t *testing.T) {
 				if n := proxy.Lost() - lost; n != 1 {
 					t.Fatalf("%d answers lost, want 1: the fault did not happen", n)
 				}
-				if n := d.orders() - orders; n != buyers {
+				if n := d.Orders() - orders; n != buyers {
 					t.Errorf("%d orders written, want %d", n, buyers)
 				}
-				if got, want := d.skuNow(sku), (counters{stock: 10 - 6, sales: 6}); got != want {
+				if got, want := d.SKUNow(sku), (counters{Stock: 10 - 6, Sales: 6}); got != want {
 					t.Errorf("sku %+v, want %+v", got, want)
 				}
-				d.checkInvariants(before, testkit.Outcome{Placed: placed})
+				d.CheckInvariants(before, testkit.Outcome{Placed: placed})
 			})
 		})
 	}
