@@ -42,7 +42,8 @@ type TCPProxy struct {
 
 	mu     sync.Mutex
 	links  map[*link]struct{}
-	lose   string // the statement whose next answer is lost; "" none
+	lose   string        // the statement whose next answer is lost; "" none
+	hold   chan struct{} // LoseAnswerLate's: closed when the statement may go on
 	lost   int
 	closed bool
 	wg     sync.WaitGroup
@@ -52,6 +53,7 @@ type TCPProxy struct {
 type link struct {
 	client, server net.Conn
 	losing         atomic.Bool // the next answer is dropped, then both ends closed
+	held           atomic.Bool // LoseAnswerLate held the statement (and counted it lost)
 	once           sync.Once
 }
 
@@ -158,7 +160,29 @@ func (p *TCPProxy) LoseAnswerTo(stmt string) {
 	p.mu.Unlock()
 }
 
-// Lost reports how many answers LoseAnswerTo has dropped so far.
+// LoseAnswerLate is LoseAnswerTo with the client told first: when a
+// client sends stmt, its connection is closed at once, and the proxy
+// holds stmt back, keeping the server's side of the connection open (its
+// transaction still in progress), until deliver is called; then stmt
+// reaches the server and its answer is lost. Between the two, the client
+// may try again on a new connection while the server has not yet done
+// what the lost connection asked: a COMMIT still on its way. deliver may
+// be called more than once; Cleanup calls it.
+func (p *TCPProxy) LoseAnswerLate(stmt string) (deliver func()) {
+	p.t.Helper()
+	p.LoseAnswerTo(stmt)
+	hold := make(chan struct{})
+	p.mu.Lock()
+	p.hold = hold
+	p.mu.Unlock()
+	var once sync.Once
+	deliver = func() { once.Do(func() { close(hold) }) }
+	p.t.Cleanup(deliver)
+	return deliver
+}
+
+// Lost reports how many answers LoseAnswerTo and LoseAnswerLate have lost
+// so far (LoseAnswerLate's from the moment it holds the statement).
 func (p *TCPProxy) Lost() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -204,24 +228,41 @@ func (p *TCPProxy) forget(l *link) {
 // whose answer is to be lost.
 func (p *TCPProxy) up(l *link) {
 	defer p.wg.Done()
-	defer p.forget(l)
+	handedOver := false // to down, which closes the link
+	defer func() {
+		if !handedOver {
+			p.forget(l)
+		}
+	}()
 	fr := framer{wire: p.wire}
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := l.client.Read(buf)
 		if n > 0 {
+			var hold chan struct{}
 			if p.wire != Raw {
 				for _, q := range fr.statements(buf[:n]) {
 					p.mu.Lock()
 					hit := p.lose != "" && normalize(q) == p.lose
 					if hit {
-						p.lose = ""
+						p.lose, hold, p.hold = "", p.hold, nil
 					}
 					p.mu.Unlock()
 					if hit {
 						l.losing.Store(true) // before the server can answer
 					}
 				}
+			}
+			if hold != nil {
+				l.held.Store(true)
+				l.client.Close()
+				p.mu.Lock()
+				p.lost++ // whatever the server answers
+				p.mu.Unlock()
+				<-hold
+				_, werr := l.server.Write(buf[:n])
+				handedOver = werr == nil
+				return
 			}
 			if _, werr := l.server.Write(buf[:n]); werr != nil {
 				return
@@ -243,9 +284,11 @@ func (p *TCPProxy) down(l *link) {
 		n, err := l.server.Read(buf)
 		if n > 0 {
 			if l.losing.Load() {
-				p.mu.Lock()
-				p.lost++
-				p.mu.Unlock()
+				if !l.held.Load() {
+					p.mu.Lock()
+					p.lost++
+					p.mu.Unlock()
+				}
 				return // forget closes both ends
 			}
 			if d := time.Duration(p.latency.Load()); d > 0 {
