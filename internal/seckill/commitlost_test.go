@@ -136,7 +136,7 @@ func saleLockWaits(t *testing.T, db testenv.DB, url string) (string, func() int)
 		name, _, _ = strings.Cut(name, "?")
 		return url, func() int {
 			return count(`SELECT COUNT(*) FROM information_schema.PROCESSLIST
-				WHERE DB = ? AND INFO LIKE 'SELECT s.id%FOR UPDATE%'`, name)
+				WHERE DB = ? AND ID <> CONNECTION_ID() AND INFO LIKE 'SELECT s.id%FOR UPDATE%'`, name)
 		}
 	}
 	t.Fatalf("no lock waits to watch on %s", db.Name)
