@@ -65,7 +65,7 @@ func openApp(ctx context.Context, cfg config, log *slog.Logger) (*app, error) {
 			return nil, err
 		}
 	} else {
-		opt, err := redis.ParseURL(cfg.RedisURL)
+		opt, err := carts.ClientOptions(cfg.RedisURL)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("REDIS_URL: %w", err)
@@ -106,7 +106,7 @@ func (a *app) startEmbeddedRedis() error {
 		return fmt.Errorf("start the embedded Redis: %w", err)
 	}
 	a.embedded, a.stopClock = m, make(chan struct{})
-	a.Redis, a.redisName = redis.NewClient(&redis.Options{Addr: m.Addr()}), "embedded"
+	a.Redis, a.redisName = redis.NewClient(&redis.Options{Addr: m.Addr(), ContextTimeoutEnabled: true}), "embedded"
 	go func() {
 		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()

@@ -11,6 +11,8 @@ import (
 
 	"github.com/shopspring/decimal"
 	"gorm.io/gorm"
+
+	"github.com/meiduo/shop/migrations"
 )
 
 // Admin is what staff change and watch: SKUs, SPUs, stock adjustments,
@@ -224,6 +226,10 @@ type Adjustment struct {
 // the stock by their own deltas, or (the optimistic commit) see that it
 // moved and read it again.
 //
+// A try after a COMMIT that lost its answer first looks for the entry that
+// COMMIT may have written (the same SKU, staff member, delta and note since
+// the call began), so the stock moves once.
+//
 // Returns the ledger entry; ErrInvalid for a zero delta or a bad note,
 // ErrNotFound for an unknown SKU, and a *StockError (ErrOutOfStock) when a
 // negative delta is more than the stock left.
@@ -236,7 +242,25 @@ func (s *Admin) AdjustStock(ctx context.Context, a Adjustment) (*LedgerEntry, er
 		return nil, fmt.Errorf("adjust sku %d: %w: the reason must be 1 to %d characters", a.SKUID, ErrInvalid, MaxNoteLen)
 	}
 	var e LedgerEntry
+	since := time.Now().UTC().Truncate(time.Microsecond) // no try's tx.Now is earlier
 	err := s.pool.Transact(ctx, func(tx *Tx) error {
+		if tx.Unsure {
+			// The last try's COMMIT lost its answer: it may have made this
+			// adjustment, whose ledger entry then says so. The SKU's row
+			// lock first: a COMMIT still on its way holds it until it lands.
+			if err := tx.Exec(lockSKU(tx), a.SKUID).Error; err != nil {
+				return err
+			}
+			var made []LedgerEntry
+			err := tx.Where("sku_id = ? AND reason = ? AND user_id = ? AND delta = ? AND note = ? AND create_time >= ?",
+				a.SKUID, ReasonAdjust, a.StaffID, a.Delta, note, since).Order("id DESC").Limit(1).Find(&made).Error
+			if err != nil || len(made) == 1 {
+				if len(made) == 1 {
+					e = made[0]
+				}
+				return err
+			}
+		}
 		after, err := addStock(tx, a.SKUID, a.Delta, "", nil, true)
 		if err != nil {
 			return err
@@ -605,4 +629,13 @@ func (s *Admin) AdminOrder(ctx context.Context, orderID string) (*OrderDetail, e
 		d.SKUs[k.ID] = k
 	}
 	return d, nil
+}
+
+// lockSKU is a statement that waits for, then takes, a SKU's row lock
+// (SQLite has none: its one writer excludes the others).
+func lockSKU(tx *Tx) string {
+	if tx.Dialect == migrations.SQLite {
+		return "SELECT id FROM tb_sku WHERE id = ?"
+	}
+	return "SELECT id FROM tb_sku WHERE id = ? FOR UPDATE"
 }

@@ -10,61 +10,16 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/shopspring/decimal"
 
-	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
 	"github.com/meiduo/shop/models/order"
 )
-
-// ledgerSKU adds a launched SKU of spu through CreateSKU, so that its
-// first stock is in the ledger.
-func (d *shopDB) ledgerSKU(spu int64, name string, price string, stock int) int64 {
-	d.t.Helper()
-	k, err := d.Store.Admin.CreateSKU(context.Background(), models.SKUInput{Name: name, SPUID: spu, CategoryID: 1,
-		Price: decimal.RequireFromString(price), Stock: stock, Launched: true, LowStockThreshold: 5})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return k.ID
-}
-
-// ledgerHolds fails the test if a SKU's stock is not the sum of its
-// ledger deltas.
-func (d *shopDB) ledgerHolds() {
-	d.t.Helper()
-	bad, err := d.Store.Ledger.LedgerMismatches(context.Background())
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	if len(bad) > 0 {
-		d.t.Errorf("stock != sum of ledger deltas for (sku: sum) %v", bad)
-	}
-}
-
-func (d *shopDB) staff() int64 {
-	d.t.Helper()
-	u, err := d.Store.Accounts.CreateUser(context.Background(), models.NewUser{Username: fmt.Sprintf("staff%d", users.Add(1)),
-		Password: testenv.Password, Mobile: testenv.RandomMobile(), IsStaff: true})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return u.ID
-}
-
-func (d *shopDB) ledger(f models.LedgerFilter) []models.LedgerRow {
-	d.t.Helper()
-	rows, _, err := d.Store.Ledger.Ledger(context.Background(), f, 1)
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	return rows
-}
 
 func TestAdminAdjustStockRefusals(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			staff := db.staff()
-			sku := db.ledgerSKU(db.spu("adj"), "adj", "1.00", 3)
+			staff := db.Staff()
+			sku := db.LedgerSKU(db.SPU("adj"), "adj", "1.00", 3)
 			tests := []struct {
 				name  string
 				a     models.Adjustment
@@ -87,11 +42,11 @@ func TestAdminAdjustStockRefusals(t *testing.T) {
 				if err == nil && (e.StockAfter != tc.stock || e.Reason != models.ReasonAdjust || *e.UserID != staff) {
 					t.Errorf("%s: entry %+v, want stock after %d by %d", tc.name, e, tc.stock, staff)
 				}
-				if got := db.skuNow(sku).stock; got != tc.stock {
+				if got := db.SKUNow(sku).Stock; got != tc.stock {
 					t.Errorf("%s: stock %d, want %d", tc.name, got, tc.stock)
 				}
 			}
-			rows := db.ledger(models.LedgerFilter{SKUID: sku})
+			rows := db.Ledger(models.LedgerFilter{SKUID: sku})
 			var got []string
 			for _, r := range rows {
 				got = append(got, fmt.Sprintf("%s %+d =%d %s %s", r.Reason, r.Delta, r.StockAfter, r.Username, r.Note))
@@ -109,7 +64,7 @@ func TestAdminAdjustStockRefusals(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("ledger of sku %d (-want +got):\n%s", sku, diff)
 			}
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }
@@ -159,7 +114,7 @@ func TestAdminCatalogAndLists(t *testing.T) {
 			if got.Name != "Phone X 128GB" || got.Stock != 4 || !got.IsLaunched || got.LowStockThreshold != 10 {
 				t.Errorf("edited sku %+v: want the new name, stock still 4, launched, threshold 10", got)
 			}
-			plenty := db.ledgerSKU(p.ID, "Plenty", "1.00", 100)
+			plenty := db.LedgerSKU(p.ID, "Plenty", "1.00", 100)
 
 			yes := true
 			for _, tc := range []struct {
@@ -194,7 +149,7 @@ func TestAdminCatalogAndLists(t *testing.T) {
 			}
 
 			// Orders and the dashboard.
-			uid, addr := db.buyer()
+			uid, addr := db.Buyer()
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyOptimistic})
 			var ids []string
 			for i, pay := range []int{models.PayCash, models.PayOnline, models.PayCash} {
@@ -247,7 +202,7 @@ func TestAdminCatalogAndLists(t *testing.T) {
 			if _, _, err := db.Store.Ledger.Ledger(ctx, models.LedgerFilter{Reason: "bogus"}, 1); !errors.Is(err, models.ErrInvalid) {
 				t.Errorf("ledger with a bogus reason: %v, want ErrInvalid", err)
 			}
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }
@@ -258,8 +213,8 @@ func TestAdjustStockCap(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			staff := db.staff()
-			sku := db.ledgerSKU(db.spu("cap"), "cap", "1.00", 10)
+			staff := db.Staff()
+			sku := db.LedgerSKU(db.SPU("cap"), "cap", "1.00", 10)
 			adj := func(d int) error {
 				_, err := db.Store.Admin.AdjustStock(ctx, models.Adjustment{SKUID: sku, Delta: d, StaffID: staff, Note: "cap"})
 				return err
@@ -275,7 +230,7 @@ func TestAdjustStockCap(t *testing.T) {
 			if err := adj(10); err != nil {
 				t.Errorf("up to the cap: %v", err)
 			}
-			if got := db.skuNow(sku).stock; got != models.MaxStock {
+			if got := db.SKUNow(sku).Stock; got != models.MaxStock {
 				t.Errorf("stock %d, want %d", got, models.MaxStock)
 			}
 			if err := adj(models.MaxStock); !errors.As(err, &ce) || ce.Room != 0 {

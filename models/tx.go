@@ -227,7 +227,12 @@ func lostConnection(err error) bool {
 // jitter so that the losers of a deadlock do not collide again.
 func pause(ctx context.Context, attempt int) error {
 	d := 2 * time.Millisecond << min(attempt, 6)
-	t := time.NewTimer(time.Duration(rand.Int64N(int64(d))) + time.Millisecond)
+	return Sleep(ctx, time.Duration(rand.Int64N(int64(d)))+time.Millisecond)
+}
+
+// Sleep waits d, or until ctx is done, and then returns ctx's error.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

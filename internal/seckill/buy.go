@@ -253,7 +253,7 @@ func (e *Engine) buyWatch(ctx context.Context, sku, uid, addressID int64, oid st
 		if !errors.Is(err, redis.TxFailedErr) {
 			return code, left, err
 		}
-		if err := sleep(ctx, time.Duration(rand.IntN(500*(attempt+1)))*time.Microsecond); err != nil {
+		if err := models.Sleep(ctx, time.Duration(rand.IntN(500*(attempt+1)))*time.Microsecond); err != nil {
 			break
 		}
 	}
@@ -314,17 +314,6 @@ func (e *Engine) buyLocked(ctx context.Context, sku, uid, addressID int64, oid s
 		return 0, 0, fmt.Errorf("%w: the sale lock expired during the buy", models.ErrBusy)
 	}
 	return codeOK, int(stock.Val()), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // failScript gives an accepted buy up: it marks the order failed, puts the

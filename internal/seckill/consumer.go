@@ -116,7 +116,7 @@ func (e *Engine) consume(ctx context.Context, sku int64) {
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Warn("flash sale: read the stream", "sku", sku, "err", err)
-				sleep(ctx, 200*time.Millisecond)
+				models.Sleep(ctx, 200*time.Millisecond)
 			}
 			continue
 		}
@@ -261,7 +261,7 @@ func (e *Engine) write(ctx context.Context, sku int64, batch []entry) error {
 			return err
 		}
 		e.log.Warn("flash sale: persist failed, will retry", "sku", sku, "orders", len(batch), "err", err)
-		if sleep(ctx, time.Duration(min(attempt+1, 20))*100*time.Millisecond) != nil {
+		if models.Sleep(ctx, time.Duration(min(attempt+1, 20))*100*time.Millisecond) != nil {
 			return err
 		}
 	}

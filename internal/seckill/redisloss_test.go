@@ -272,3 +272,104 @@ func testRedisLostMidSale(t *testing.T, db testenv.DB, fault string) {
 		t.Errorf("closed with %d sold, buyers told %d created", rep.Sale.Sold, len(created))
 	}
 }
+
+// Redis is killed right after a buy was decided (the Lua script ran and
+// answered the buyer) and before the consumer persisted it, then restarts
+// empty. TestSeckillRedisLostMidSale loses Redis at a random moment of a
+// crowd, so whether some buy was caught between its decision and its
+// write is luck; here one surely is:
+//
+//   - unread: no consumer has read the buy's stream entry, which dies with
+//     Redis. Its buyer is told failed, "lost when Redis restarted", and may
+//     buy again.
+//   - read: a consumer holds the entry, its write held up by a lock on the
+//     sale's row. When the lock goes, either the write comes first (the
+//     order is created, and the rebuilt sale counts it and its buyer) or
+//     the rebuild does (the write, of the old epoch, is refused as lost).
+//
+// Either way the sale is rebuilt from the database, the buyer's answer is
+// what the database holds, the sale then sells out to exactly its stock,
+// and no user has two orders.
+func TestSeckillRedisKilledBeforePersist(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		for _, held := range []string{"unread", "read"} {
+			t.Run(db.Name+"/"+held, func(t *testing.T) {
+				testRedisKilledBeforePersist(t, db, held == "read")
+			})
+		}
+	}
+}
+
+func testRedisKilledBeforePersist(t *testing.T, db testenv.DB, read bool) {
+	const units, crowd = 3, 5
+	ctx := context.Background()
+	s := openLossSale(t, db, seckill.Config{Tick: 20 * time.Millisecond, SoldOutFor: time.Millisecond}, units, 1, crowd)
+	k := fmt.Sprintf("{seckill:%d}:", s.sale.sale.SKUID)
+	first := s.buyers[0]
+	var release func()
+	if read {
+		release = holdSale(t, s.db, s.sale.sale.ID)
+		run(t, s.engine)
+	}
+	oid, err := s.buy(ctx, first)
+	if err != nil {
+		t.Fatalf("the first buy: %v", err)
+	}
+	if read {
+		waitFor(t, "the consumer to read the buy", func() (bool, string) {
+			p, err := s.rdb.XPending(ctx, k+"stream", "persist").Result()
+			return err == nil && p.Count == 1, fmt.Sprint(p, err)
+		})
+	}
+	if n := countRows(t, s.db.Store, "tb_seckill_order", oid); n != 0 {
+		t.Fatalf("the buy was persisted before Redis died")
+	}
+	s.srv.Kill()
+	s.srv.Restart()
+	if read {
+		release()
+	} else {
+		run(t, s.engine)
+	}
+	waitFor(t, "the sale to be rebuilt in Redis", func() (bool, string) {
+		st, err := s.engine.State(ctx, s.sale.sale.SKUID)
+		return err == nil && st.Epoch == 2, fmt.Sprintf("%+v, %v", st, err)
+	})
+	acked := map[string]testkit.Buyer{oid: first}
+	created := s.settle(t, acked)
+	got, err := s.engine.Outcome(ctx, first.UserID, oid)
+	switch {
+	case err != nil:
+		t.Fatalf("outcome of the first buy: %v", err)
+	case !read && (got.Status != seckill.Failed || got.Reason != models.RefusedLost):
+		t.Errorf("outcome of the unread buy: %+v; want failed, %q", got, models.RefusedLost)
+	case got.Status == seckill.Failed && got.Reason != models.RefusedLost:
+		t.Errorf("outcome of the read buy: %+v; want created, or failed %q", got, models.RefusedLost)
+	}
+	t.Logf("the first buy: %+v", got)
+
+	// Everyone buys, the first buyer again: the rebuilt sale knows what the
+	// database holds.
+	for i, b := range s.buyers {
+		time.Sleep(2 * time.Millisecond) // past SoldOutFor: Redis decides
+		oid, err := s.buy(ctx, b)
+		switch {
+		case err == nil:
+			acked[oid] = b
+		case i == 0 && len(created) == 1 && errors.Is(err, seckill.ErrLimit):
+		case errors.Is(err, seckill.ErrSoldOut) && len(acked) > units-len(created):
+		default:
+			t.Errorf("buyer %d after the rebuild: %q, %v", i, oid, err)
+		}
+	}
+	created = s.settle(t, acked)
+	if len(created) != units {
+		t.Errorf("%d orders created, want the sale's %d units", len(created), units)
+	}
+	s.checkLimits(t, created)
+	checkReconciled(t, s.engine, "after the rebuild")
+	rep, err := s.engine.Close(ctx, s.sale.sale.ID)
+	if err != nil || rep.Sale.Sold != units {
+		t.Fatalf("close: %+v, %v; want %d sold", rep, err, units)
+	}
+}

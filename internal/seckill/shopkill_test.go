@@ -116,8 +116,8 @@ func testShopKilled(t *testing.T, bin string, db testenv.DB) {
 }
 
 // holdSale keeps the sale's persisters waiting until release is called:
-// on SQLite it holds the database's write lock, on PostgreSQL the sale's
-// row lock.
+// on SQLite it holds the database's write lock, on PostgreSQL and MariaDB
+// the sale's row lock.
 func holdSale(t *testing.T, db testenv.DB, saleID int64) (release func()) {
 	t.Helper()
 	ctx := context.Background()
@@ -134,8 +134,12 @@ func holdSale(t *testing.T, db testenv.DB, saleID int64) (release func()) {
 	case "sqlite":
 		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
 	default:
+		q := "SELECT id FROM tb_seckill_sale WHERE id = $1 FOR UPDATE"
+		if db.Name == "mysql" {
+			q = "SELECT id FROM tb_seckill_sale WHERE id = ? FOR UPDATE"
+		}
 		if tx, err = conn.BeginTx(ctx, nil); err == nil {
-			_, err = tx.ExecContext(ctx, "SELECT id FROM tb_seckill_sale WHERE id = $1 FOR UPDATE", saleID)
+			_, err = tx.ExecContext(ctx, q, saleID)
 		}
 	}
 	if err != nil {

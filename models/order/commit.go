@@ -89,7 +89,11 @@ func (o *Orders) commit(ctx context.Context, plans []*plan, held bool) []result 
 func (o *Orders) writeAll(tx *models.Tx, plans []*plan, results []result) error {
 	if tx.Unsure {
 		// The last try's COMMIT lost its answer: if it wrote the first
-		// order, it wrote them all.
+		// order, it wrote them all. (If that COMMIT lands only after this
+		// look, the headers' insert collides, and place finds them.)
+		for _, p := range plans {
+			p.unsure = true
+		}
 		if prior, err := ownOrder(tx, plans[0]); err != nil || prior != nil {
 			if err != nil {
 				return err

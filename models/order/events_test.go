@@ -18,9 +18,9 @@ func TestOrderEvents(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			staff := db.staff()
-			sku := db.ledgerSKU(db.spu("events"), "e", "2.00", 100)
+			uid, addr := db.Buyer()
+			staff := db.Staff()
+			sku := db.LedgerSKU(db.SPU("events"), "e", "2.00", 100)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyConditional})
 			place := func(pay int) string {
 				t.Helper()
@@ -88,7 +88,7 @@ func TestOrderEvents(t *testing.T) {
 				t.Errorf("someone else receives: %v", err)
 			}
 			check(canceled, event{models.StatusUnpaid, models.StatusCanceled, uid, order.WhyCanceled})
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }

@@ -25,18 +25,18 @@ func TestGroupCommit(t *testing.T) {
 }
 
 func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
-	db = &shopDB{DB: db.DB, t: t, sql: db.sql}
+	db = db.For(t)
 	o := newOrders(t, db.Store, order.Config{Strategy: st, Concurrency: 1})
-	spu := db.spu("g")
-	uid, addr := db.buyer()
+	spu := db.SPU("g")
+	uid, addr := db.Buyer()
 	buy := func(sku int64, n int, token string) order.PlaceRequest {
 		return order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Token: token,
 			Items: []order.Item{{SKUID: sku, Count: n}}}
 	}
 
 	t.Run("fits", func(t *testing.T) {
-		sku := db.sku(spu, "fits", "10.00", 10)
-		before := db.snapshot()
+		sku := db.SKU(spu, "fits", "10.00", 10)
+		before := db.Snapshot()
 		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
 		})
@@ -47,17 +47,17 @@ func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 			}
 			placed = append(placed, r.order.OrderID)
 		}
-		if k := db.skuNow(sku); k != (counters{stock: 1, sales: 9}) {
+		if k := db.SKUNow(sku); k != (counters{Stock: 1, Sales: 9}) {
 			t.Errorf("sku after: %+v, want stock 1, sales 9", k)
 		}
 		// One group: the four orders share one create_time.
-		if n := db.int("SELECT COUNT(DISTINCT create_time) FROM tb_order_info WHERE order_id IN (?, ?, ?, ?)",
+		if n := db.Int("SELECT COUNT(DISTINCT create_time) FROM tb_order_info WHERE order_id IN (?, ?, ?, ?)",
 			placed[1], placed[2], placed[3], placed[4]); n != 1 {
 			t.Errorf("the four waiting orders have %d create times, want 1 (one group)", n)
 		}
 		// The ledger tells the group's sales apart, in the order
 		// it wrote them.
-		rows, err := db.sql.Query(db.query("SELECT stock_after FROM tb_stock_ledger WHERE order_id IN (?, ?, ?, ?) ORDER BY id"),
+		rows, err := db.SQL.Query(db.Query("SELECT stock_after FROM tb_stock_ledger WHERE order_id IN (?, ?, ?, ?) ORDER BY id"),
 			placed[1], placed[2], placed[3], placed[4])
 		if err != nil {
 			t.Fatal(err)
@@ -76,12 +76,12 @@ func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 		if !slices.Equal(afters, []int{7, 5, 3, 1}) {
 			t.Errorf("ledger of the group: stock after %v, want [7 5 3 1]", afters)
 		}
-		db.checkInvariants(before, testkit.Outcome{Placed: placed})
+		db.CheckInvariants(before, testkit.Outcome{Placed: placed})
 	})
 
 	t.Run("split", func(t *testing.T) {
-		sku := db.sku(spu, "split", "10.00", 5)
-		before := db.snapshot()
+		sku := db.SKU(spu, "split", "10.00", 5)
+		before := db.Snapshot()
 		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 2, ""), buy(sku, 2, ""), buy(sku, 2, ""),
 		})
@@ -100,15 +100,15 @@ func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 		if len(out.Placed) != 3 || len(out.Short) != 1 {
 			t.Errorf("%d placed and %d short, want 3 and 1", len(out.Placed), len(out.Short))
 		}
-		if k := db.skuNow(sku); k != (counters{stock: 0, sales: 5}) {
+		if k := db.SKUNow(sku); k != (counters{Stock: 0, Sales: 5}) {
 			t.Errorf("sku after: %+v, want stock 0, sales 5", k)
 		}
-		db.checkInvariants(before, out)
+		db.CheckInvariants(before, out)
 	})
 
 	t.Run("one token twice", func(t *testing.T) {
-		sku := db.sku(spu, "token", "10.00", 10)
-		before := db.snapshot()
+		sku := db.SKU(spu, "token", "10.00", 10)
+		before := db.Snapshot()
 		got := inGroup(t, db, o, sku, buy(sku, 1, ""), []order.PlaceRequest{
 			buy(sku, 3, "twice"), buy(sku, 3, "twice"),
 		})
@@ -120,10 +120,10 @@ func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 		if got[1].order.OrderID != got[2].order.OrderID {
 			t.Errorf("the two posts of one token got orders %s and %s, want one", got[1].order.OrderID, got[2].order.OrderID)
 		}
-		if k := db.skuNow(sku); k != (counters{stock: 6, sales: 4}) {
+		if k := db.SKUNow(sku); k != (counters{Stock: 6, Sales: 4}) {
 			t.Errorf("sku after: %+v, want stock 6, sales 4", k)
 		}
-		db.checkInvariants(before, testkit.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
+		db.CheckInvariants(before, testkit.Outcome{Placed: []string{got[0].order.OrderID, got[1].order.OrderID, got[2].order.OrderID}, Replays: true})
 	})
 }
 
@@ -134,12 +134,12 @@ func testGroupCommit(t *testing.T, db *shopDB, st order.Strategy) {
 func inGroup(t *testing.T, db *shopDB, o *order.Orders, sku int64, first order.PlaceRequest, rest []order.PlaceRequest) []placed {
 	t.Helper()
 	ctx := context.Background()
-	lock, err := db.sql.BeginTx(ctx, nil)
+	lock, err := db.SQL.BeginTx(ctx, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer lock.Rollback()
-	if _, err := lock.Exec(db.query("UPDATE tb_sku SET stock = stock WHERE id = ?"), sku); err != nil {
+	if _, err := lock.Exec(db.Query("UPDATE tb_sku SET stock = stock WHERE id = ?"), sku); err != nil {
 		t.Fatal(err)
 	}
 	out := make([]placed, 1+len(rest))

@@ -16,11 +16,11 @@ import (
 func TestLedgerSaleEntries(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			spu := db.spu("ledger")
+			uid, addr := db.Buyer()
+			spu := db.SPU("ledger")
 			for _, st := range strategies {
-				db.run(t, string(st), func(t *testing.T, db *shopDB) {
-					a, b := db.ledgerSKU(spu, "a", "1.00", 10), db.ledgerSKU(spu, "b", "2.00", 20)
+				db.Run(t, string(st), func(t *testing.T, db *shopDB) {
+					a, b := db.LedgerSKU(spu, "a", "1.00", 10), db.LedgerSKU(spu, "b", "2.00", 20)
 					o := newOrders(t, db.Store, order.Config{Strategy: st})
 					ord, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash,
 						Items: []order.Item{{SKUID: b, Count: 3}, {SKUID: a, Count: 2}}})
@@ -31,7 +31,7 @@ func TestLedgerSaleEntries(t *testing.T) {
 						sku          int64
 						delta, after int
 					}{{a, -2, 8}, {b, -3, 17}} {
-						rows := db.ledger(models.LedgerFilter{SKUID: tc.sku, Reason: models.ReasonSale})
+						rows := db.Ledger(models.LedgerFilter{SKUID: tc.sku, Reason: models.ReasonSale})
 						if len(rows) != 1 {
 							t.Fatalf("sku %d: %d sale entries, want 1", tc.sku, len(rows))
 						}
@@ -40,7 +40,7 @@ func TestLedgerSaleEntries(t *testing.T) {
 							t.Errorf("sku %d: entry %+v, want delta %d, after %d, user %d, order %s", tc.sku, e.LedgerEntry, tc.delta, tc.after, uid, ord.OrderID)
 						}
 					}
-					db.ledgerHolds()
+					db.LedgerHolds()
 				})
 			}
 		})
@@ -55,16 +55,16 @@ func TestAdminAdjustStockConcurrentWithCheckouts(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			var buyers [][2]int64
 			for range 4 {
-				uid, addr := db.buyer()
+				uid, addr := db.Buyer()
 				buyers = append(buyers, [2]int64{uid, addr})
 			}
-			staff := db.staff()
-			spu := db.spu("busy")
+			staff := db.Staff()
+			spu := db.SPU("busy")
 			for _, st := range strategies {
-				db.run(t, string(st), func(t *testing.T, db *shopDB) {
-					hot, other := db.ledgerSKU(spu, "hot", "5.00", 60), db.ledgerSKU(spu, "other", "7.00", 40)
+				db.Run(t, string(st), func(t *testing.T, db *shopDB) {
+					hot, other := db.LedgerSKU(spu, "hot", "5.00", 60), db.LedgerSKU(spu, "other", "7.00", 40)
 					o := newOrders(t, db.Store, order.Config{Strategy: st})
-					before := db.snapshot()
+					before := db.Snapshot()
 					ctx := context.Background()
 
 					var mu sync.Mutex
@@ -137,10 +137,10 @@ func TestAdminAdjustStockConcurrentWithCheckouts(t *testing.T) {
 					}
 					wg.Wait()
 
-					db.checkInvariants(before, seen)
-					db.ledgerHolds()
+					db.CheckInvariants(before, seen)
+					db.LedgerHolds()
 					var adj int
-					for _, r := range db.ledger(models.LedgerFilter{SKUID: hot, Reason: models.ReasonAdjust}) {
+					for _, r := range db.Ledger(models.LedgerFilter{SKUID: hot, Reason: models.ReasonAdjust}) {
 						adj += r.Delta
 					}
 					if adj != adjusted {

@@ -18,10 +18,10 @@ import (
 func TestCancelOrderConcurrentTwice(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			staff := db.staff()
-			spu := db.spu("cancel")
-			a, b := db.ledgerSKU(spu, "a", "1.00", 10), db.ledgerSKU(spu, "b", "1.00", 10)
+			uid, addr := db.Buyer()
+			staff := db.Staff()
+			spu := db.SPU("cancel")
+			a, b := db.LedgerSKU(spu, "a", "1.00", 10), db.LedgerSKU(spu, "b", "1.00", 10)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyConditional})
 			for round := range 5 {
 				ord, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayOnline,
@@ -29,7 +29,7 @@ func TestCancelOrderConcurrentTwice(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				spuSales := db.int("SELECT sales FROM tb_spu WHERE id = ?", spu)
+				spuSales := db.Int("SELECT sales FROM tb_spu WHERE id = ?", spu)
 				errs := make([]error, 4)
 				var wg sync.WaitGroup
 				for i := range errs {
@@ -48,17 +48,17 @@ func TestCancelOrderConcurrentTwice(t *testing.T) {
 				if ok != 1 {
 					t.Errorf("round %d: %d cancels succeeded, want 1", round, ok)
 				}
-				if got := []counters{db.skuNow(a), db.skuNow(b)}; !cmp.Equal(got, []counters{{10, 0}, {10, 0}}, cmp.AllowUnexported(counters{})) {
+				if got := []counters{db.SKUNow(a), db.SKUNow(b)}; !cmp.Equal(got, []counters{{Stock: 10, Sales: 0}, {Stock: 10, Sales: 0}}) {
 					t.Errorf("round %d: skus now %+v, want stock 10 and sales 0 each", round, got)
 				}
-				if got := db.int("SELECT sales FROM tb_spu WHERE id = ?", spu); got != spuSales-3 {
+				if got := db.Int("SELECT sales FROM tb_spu WHERE id = ?", spu); got != spuSales-3 {
 					t.Errorf("round %d: spu sales %d, want %d", round, got, spuSales-3)
 				}
-				if got := db.int("SELECT COUNT(*) FROM tb_stock_ledger WHERE reason = 'cancel' AND order_id = ?", ord.OrderID); got != 2 {
+				if got := db.Int("SELECT COUNT(*) FROM tb_stock_ledger WHERE reason = 'cancel' AND order_id = ?", ord.OrderID); got != 2 {
 					t.Errorf("round %d: %d cancel entries, want 2", round, got)
 				}
 			}
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }
@@ -67,8 +67,8 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			sku := db.ledgerSKU(db.spu("moves"), "m", "3.00", 100)
+			uid, addr := db.Buyer()
+			sku := db.LedgerSKU(db.SPU("moves"), "m", "3.00", 100)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyOptimistic})
 			place := func(pay int) string {
 				t.Helper()
@@ -78,7 +78,7 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 				}
 				return got.OrderID
 			}
-			status := func(id string) int { return db.int("SELECT status FROM tb_order_info WHERE order_id = ?", id) }
+			status := func(id string) int { return db.Int("SELECT status FROM tb_order_info WHERE order_id = ?", id) }
 			tests := []struct {
 				name    string
 				pay     int
@@ -107,7 +107,7 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 							t.Fatal(err)
 						}
 					}
-					stock := db.skuNow(sku).stock
+					stock := db.SKUNow(sku).Stock
 					err := tc.move(id)
 					if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 						t.Errorf("got error %v, want %v", err, tc.wantErr)
@@ -119,7 +119,7 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 					if tc.want == models.StatusCanceled {
 						wantStock++
 					}
-					if got := db.skuNow(sku).stock; got != wantStock {
+					if got := db.SKUNow(sku).Stock; got != wantStock {
 						t.Errorf("stock %d, want %d", got, wantStock)
 					}
 				})
@@ -132,7 +132,7 @@ func TestCancelOrderAndStatusMoves(t *testing.T) {
 					t.Errorf("unknown order: %v, want ErrNotFound", err)
 				}
 			}
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }
@@ -143,15 +143,15 @@ func TestCancelExpireUnpaid(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			sku := db.ledgerSKU(db.spu("expiry"), "e", "3.00", 100)
+			uid, addr := db.Buyer()
+			sku := db.LedgerSKU(db.SPU("expiry"), "e", "3.00", 100)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyConditional})
 			place := func(pay int, age time.Duration) string {
 				got, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: pay, Items: []order.Item{{SKUID: sku, Count: 2}}})
 				if err != nil {
 					t.Fatal(err)
 				}
-				db.exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", time.Now().UTC().Add(-age), got.OrderID)
+				db.Exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", time.Now().UTC().Add(-age), got.OrderID)
 				return got.OrderID
 			}
 			old1, old2 := place(models.PayOnline, time.Hour), place(models.PayOnline, 31*time.Minute)
@@ -163,17 +163,17 @@ func TestCancelExpireUnpaid(t *testing.T) {
 			}
 			want := map[string]int{old1: models.StatusCanceled, old2: models.StatusCanceled, fresh: models.StatusUnpaid, cash: models.StatusUnsend}
 			for id, st := range want {
-				if got := db.int("SELECT status FROM tb_order_info WHERE order_id = ?", id); got != st {
+				if got := db.Int("SELECT status FROM tb_order_info WHERE order_id = ?", id); got != st {
 					t.Errorf("order %s status %d, want %d", id, got, st)
 				}
 			}
-			if got := db.skuNow(sku); got != (counters{96, 4}) {
+			if got := db.SKUNow(sku); got != (counters{Stock: 96, Sales: 4}) {
 				t.Errorf("sku %+v, want stock 96 sales 4", got)
 			}
 			if n, err := o.ExpireUnpaid(ctx, 30*time.Minute); err != nil || n != 0 {
 				t.Errorf("second ExpireUnpaid = %d, %v; want 0", n, err)
 			}
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }

@@ -293,6 +293,10 @@ type plan struct {
 	// id is the order id, chosen at the first try and kept by the next
 	// ones, so that a try after a lost COMMIT can find its own order.
 	id string
+	// unsure is set once a try has followed a COMMIT that lost its answer
+	// (models.Tx.Unsure): from then on, id taken means that COMMIT may
+	// have landed after the try looked for its order.
+	unsure bool
 }
 
 type spuSale struct {

@@ -19,8 +19,8 @@ func TestRecordPayment(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			sku := db.ledgerSKU(db.spu("pay"), "p", "5.50", 100)
+			uid, addr := db.Buyer()
+			sku := db.LedgerSKU(db.SPU("pay"), "p", "5.50", 100)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyConditional})
 			place := func(pay int) *models.Order {
 				t.Helper()
@@ -30,8 +30,8 @@ func TestRecordPayment(t *testing.T) {
 				}
 				return got
 			}
-			status := func(id string) int { return db.int("SELECT MAX(status) FROM tb_order_info WHERE order_id = ?", id) }
-			payments := func(id string) int { return db.int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ?", id) }
+			status := func(id string) int { return db.Int("SELECT MAX(status) FROM tb_order_info WHERE order_id = ?", id) }
+			payments := func(id string) int { return db.Int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ?", id) }
 			amount := decimal.RequireFromString("21.00") // 2 × 5.50 + 10.00 freight
 
 			online := place(models.PayOnline)
@@ -96,7 +96,7 @@ func TestRecordPayment(t *testing.T) {
 				if err := o.CancelOwnOrder(ctx, uid, late.OrderID); err != nil {
 					t.Fatal(err)
 				}
-				stock := db.skuNow(sku).stock
+				stock := db.SKUNow(sku).Stock
 				for range 2 {
 					got, err := o.RecordPayment(ctx, order.Payment{OrderID: late.OrderID, TradeID: "T7", Amount: amount})
 					if err != nil || got != order.ToRefund {
@@ -106,10 +106,10 @@ func TestRecordPayment(t *testing.T) {
 				if s := status(late.OrderID); s != models.StatusCanceled {
 					t.Errorf("status %d, want canceled", s)
 				}
-				if n := db.int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", late.OrderID, true); n != 1 {
+				if n := db.Int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", late.OrderID, true); n != 1 {
 					t.Errorf("%d payments to refund, want 1", n)
 				}
-				if s := db.skuNow(sku).stock; s != stock {
+				if s := db.SKUNow(sku).Stock; s != stock {
 					t.Errorf("stock moved from %d to %d", stock, s)
 				}
 			})
@@ -119,11 +119,11 @@ func TestRecordPayment(t *testing.T) {
 				if _, err := o.RecordPayment(ctx, order.Payment{OrderID: ord.OrderID, TradeID: "T8", Amount: amount}); err != nil {
 					t.Fatal(err)
 				}
-				staff := db.staff()
+				staff := db.Staff()
 				if err := o.CancelOrder(ctx, ord.OrderID, &staff, ""); err != nil {
 					t.Fatal(err)
 				}
-				if n := db.int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", ord.OrderID, true); n != 1 {
+				if n := db.Int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", ord.OrderID, true); n != 1 {
 					t.Errorf("%d payments to refund, want 1", n)
 				}
 				events, _ := o.Events(ctx, ord.OrderID)
@@ -131,7 +131,7 @@ func TestRecordPayment(t *testing.T) {
 					t.Errorf("events %+v, want paid then canceled by staff %d", events, staff)
 				}
 			})
-			db.ledgerHolds()
+			db.LedgerHolds()
 		})
 	}
 }
@@ -146,10 +146,10 @@ func TestPaymentRacesExpiryAndCancel(t *testing.T) {
 	const rounds, perRound = 6, 5
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			sku := db.ledgerSKU(db.spu("race"), "r", "3.00", 1000)
+			uid, addr := db.Buyer()
+			sku := db.LedgerSKU(db.SPU("race"), "r", "3.00", 1000)
 			o := order.New(db.Store, order.Config{Strategy: order.StrategyConditional})
-			before := db.snapshot()
+			before := db.Snapshot()
 			var placed []string
 			won := map[string]int{}
 			for round := range rounds {
@@ -178,7 +178,7 @@ func TestPaymentRacesExpiryAndCancel(t *testing.T) {
 					}
 				})
 				for i, id := range ids {
-					amount := db.amount(id)
+					amount := amount(db, id)
 					for _, trade := range []string{"notify", "return"} {
 						wg.Go(func() {
 							got, err := o.RecordPayment(ctx, order.Payment{OrderID: id, TradeID: "T" + id, Amount: amount})
@@ -206,13 +206,13 @@ func TestPaymentRacesExpiryAndCancel(t *testing.T) {
 			}
 			outcomes := map[int]int{}
 			for _, id := range placed {
-				st := db.int("SELECT status FROM tb_order_info WHERE order_id = ?", id)
+				st := db.Int("SELECT status FROM tb_order_info WHERE order_id = ?", id)
 				outcomes[st]++
-				pays := db.int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ?", id)
-				refund := db.int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", id, true)
-				returns := db.int("SELECT COUNT(*) FROM tb_stock_ledger WHERE reason = 'cancel' AND order_id = ?", id)
-				leftUnpaid := db.int("SELECT COUNT(*) FROM tb_order_event WHERE order_id = ? AND from_status = ?", id, models.StatusUnpaid)
-				canceled := db.int("SELECT COUNT(*) FROM tb_order_event WHERE order_id = ? AND to_status = ?", id, models.StatusCanceled)
+				pays := db.Int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ?", id)
+				refund := db.Int("SELECT COUNT(*) FROM tb_payment WHERE order_id = ? AND to_refund = ?", id, true)
+				returns := db.Int("SELECT COUNT(*) FROM tb_stock_ledger WHERE reason = 'cancel' AND order_id = ?", id)
+				leftUnpaid := db.Int("SELECT COUNT(*) FROM tb_order_event WHERE order_id = ? AND from_status = ?", id, models.StatusUnpaid)
+				canceled := db.Int("SELECT COUNT(*) FROM tb_order_event WHERE order_id = ? AND to_status = ?", id, models.StatusCanceled)
 				got := fmt.Sprintf("status %d, %d payments (%d to refund), stock back %d times, %d ways out of unpaid, %d cancels, %d PaidNow",
 					st, pays, refund, returns, leftUnpaid, canceled, won[id])
 				ok := pays == 1 && leftUnpaid == 1 && won[id] <= 1
@@ -229,18 +229,18 @@ func TestPaymentRacesExpiryAndCancel(t *testing.T) {
 				}
 			}
 			t.Logf("orders by final status: %v", outcomes)
-			db.checkInvariants(before, testkit.Outcome{Placed: placed})
-			db.ledgerHolds()
+			db.CheckInvariants(before, testkit.Outcome{Placed: placed})
+			db.LedgerHolds()
 		})
 	}
 }
 
 // amount is an order's total_amount.
-func (d *shopDB) amount(id string) decimal.Decimal {
-	d.t.Helper()
+func amount(d *shopDB, id string) decimal.Decimal {
+	d.T.Helper()
 	var s string
-	if err := d.sql.QueryRow(d.query("SELECT total_amount FROM tb_order_info WHERE order_id = ?"), id).Scan(&s); err != nil {
-		d.t.Fatal(err)
+	if err := d.SQL.QueryRow(d.Query("SELECT total_amount FROM tb_order_info WHERE order_id = ?"), id).Scan(&s); err != nil {
+		d.T.Fatal(err)
 	}
 	return decimal.RequireFromString(s)
 }

@@ -20,16 +20,16 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			uid, addr := db.buyer()
-			_, otherAddr := db.buyer()
-			spu := db.spu("phone")
-			spu2 := db.spu("case")
-			phone := db.sku(spu, "phone red", "1999.90", 100)
-			phone2 := db.sku(spu, "phone blue", "2000.00", 100)
-			caseSKU := db.sku(spu2, "case", "0.05", 10)
-			gone := db.sku(spu2, "withdrawn", "1.00", 5)
-			db.exec("UPDATE tb_sku SET is_launched = ? WHERE id = ?", false, gone)
-			deleted := db.insert("tb_address", "create_time, update_time, user_id, title, receiver, province, city, district, place, mobile, tel, email, is_deleted",
+			uid, addr := db.Buyer()
+			_, otherAddr := db.Buyer()
+			spu := db.SPU("phone")
+			spu2 := db.SPU("case")
+			phone := db.SKU(spu, "phone red", "1999.90", 100)
+			phone2 := db.SKU(spu, "phone blue", "2000.00", 100)
+			caseSKU := db.SKU(spu2, "case", "0.05", 10)
+			gone := db.SKU(spu2, "withdrawn", "1.00", 5)
+			db.Exec("UPDATE tb_sku SET is_launched = ? WHERE id = ?", false, gone)
+			deleted := db.Insert("tb_address", "create_time, update_time, user_id, title, receiver, province, city, district, place, mobile, tel, email, is_deleted",
 				time.Now().UTC(), time.Now().UTC(), uid, "", "李四", "省", "市", "区", "路", "13900000000", "", "", true)
 
 			for _, st := range strategies {
@@ -60,17 +60,17 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 				}
 				for _, tc := range tests {
 					t.Run(string(st)+"/"+tc.name, func(t *testing.T) {
-						before := db.snapshot()
-						ordersBefore := db.orders()
+						before := db.Snapshot()
+						ordersBefore := db.Orders()
 						got, err := o.PlaceOrder(ctx, tc.req)
 						if tc.wantErr != nil {
 							if !errors.Is(err, tc.wantErr) {
 								t.Fatalf("PlaceOrder error = %v, want %v", err, tc.wantErr)
 							}
-							if n := db.orders(); n != ordersBefore {
+							if n := db.Orders(); n != ordersBefore {
 								t.Errorf("orders %d -> %d after a refused commit", ordersBefore, n)
 							}
-							db.checkInvariants(before, testkit.Outcome{})
+							db.CheckInvariants(before, testkit.Outcome{})
 							return
 						}
 						if err != nil {
@@ -87,7 +87,7 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 						if stored.TotalCount != got.TotalCount || !stored.TotalAmount.Equal(got.TotalAmount) || len(stored.Lines) != len(tc.req.Items) {
 							t.Errorf("stored order %+v differs from the answer %+v", stored, got)
 						}
-						db.checkInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
+						db.CheckInvariants(before, testkit.Outcome{Placed: []string{got.OrderID}})
 					})
 				}
 			}
@@ -98,10 +98,10 @@ func TestPlaceOrderOneBuyer(t *testing.T) {
 func TestPlaceOrderOutOfStockNamesTheSKU(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			spu := db.spu("s")
-			a := db.sku(spu, "plenty", "1.00", 50)
-			b := db.sku(spu, "scarce", "1.00", 2)
+			uid, addr := db.Buyer()
+			spu := db.SPU("s")
+			a := db.SKU(spu, "plenty", "1.00", 50)
+			b := db.SKU(spu, "scarce", "1.00", 2)
 			for _, st := range strategies {
 				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1,
@@ -114,7 +114,7 @@ func TestPlaceOrderOutOfStockNamesTheSKU(t *testing.T) {
 				if diff := cmp.Diff(want, *se); diff != "" {
 					t.Errorf("%s: StockError (-want +got):\n%s", st, diff)
 				}
-				if got := db.skuNow(a); got != (counters{50, 0}) {
+				if got := db.SKUNow(a); got != (counters{Stock: 50, Sales: 0}) {
 					t.Errorf("%s: the SKU that had stock changed to %+v", st, got)
 				}
 			}
@@ -126,10 +126,10 @@ func TestPlaceOrderOutOfStockNamesTheSKU(t *testing.T) {
 func TestPlaceOrderSPUSales(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			p1, p2 := db.spu("one"), db.spu("two")
-			a, b, c := db.sku(p1, "a", "1.00", 10), db.sku(p1, "b", "2.00", 10), db.sku(p2, "c", "3.00", 10)
-			db.exec("UPDATE tb_spu SET sales = 7 WHERE id = ?", p1)
+			uid, addr := db.Buyer()
+			p1, p2 := db.SPU("one"), db.SPU("two")
+			a, b, c := db.SKU(p1, "a", "1.00", 10), db.SKU(p1, "b", "2.00", 10), db.SKU(p2, "c", "3.00", 10)
+			db.Exec("UPDATE tb_spu SET sales = 7 WHERE id = ?", p1)
 			for _, st := range strategies {
 				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 2,
@@ -139,10 +139,10 @@ func TestPlaceOrderSPUSales(t *testing.T) {
 				}
 			}
 			n := len(strategies)
-			if got, want := db.int("SELECT sales FROM tb_spu WHERE id = ?", p1), 7+3*n; got != want {
+			if got, want := db.Int("SELECT sales FROM tb_spu WHERE id = ?", p1), 7+3*n; got != want {
 				t.Errorf("spu one sales %d, want %d", got, want)
 			}
-			if got, want := db.int("SELECT sales FROM tb_spu WHERE id = ?", p2), n; got != want {
+			if got, want := db.Int("SELECT sales FROM tb_spu WHERE id = ?", p2), n; got != want {
 				t.Errorf("spu two sales %d, want %d", got, want)
 			}
 		})
@@ -153,14 +153,14 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			uid, addr := db.buyer()
-			other, otherAddr := db.buyer()
-			sku := db.sku(db.spu("s"), "s", "5.00", 1000)
+			uid, addr := db.Buyer()
+			other, otherAddr := db.Buyer()
+			sku := db.SKU(db.SPU("s"), "s", "5.00", 1000)
 			for _, st := range strategies {
 				o := newOrders(t, db.Store, order.Config{Strategy: st})
 				req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "tok-" + string(st), Items: []order.Item{{SKUID: sku, Count: 2}}}
 
-				before := db.snapshot()
+				before := db.Snapshot()
 				first, err := o.PlaceOrder(ctx, req)
 				if err != nil {
 					t.Fatalf("%s: first commit: %v", st, err)
@@ -180,10 +180,10 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: other user's commit: %v", st, err)
 				}
-				db.checkInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, again.OrderID, theirs.OrderID}, Replays: true})
+				db.CheckInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, again.OrderID, theirs.OrderID}, Replays: true})
 
 				// Concurrent double (octuple) post.
-				before = db.snapshot()
+				before = db.Snapshot()
 				req.Token = "concurrent-" + string(st)
 				ids := make([]string, 8)
 				errs := make([]error, 8)
@@ -209,7 +209,7 @@ func TestPlaceOrderIdempotentToken(t *testing.T) {
 						t.Errorf("%s: post %d got order %s, post 0 got %s", st, i, ids[i], ids[0])
 					}
 				}
-				db.checkInvariants(before, testkit.Outcome{Placed: ids, Replays: true})
+				db.CheckInvariants(before, testkit.Outcome{Placed: ids, Replays: true})
 			}
 		})
 	}
@@ -219,12 +219,12 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			uid, addr := db.buyer()
-			sku := db.sku(db.spu("s"), "s", "1.00", 1000)
+			uid, addr := db.Buyer()
+			sku := db.SKU(db.SPU("s"), "s", "1.00", 1000)
 			req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 1}}}
 
 			t.Run("one user, many at once", func(t *testing.T) {
-				before := db.snapshot()
+				before := db.Snapshot()
 				o := newOrders(t, db.Store, order.Config{})
 				const n = 30
 				ids := make([]string, n)
@@ -254,13 +254,13 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 					}
 					seen[id] = true
 				}
-				db.checkInvariants(before, testkit.Outcome{Placed: ids})
+				db.CheckInvariants(before, testkit.Outcome{Placed: ids})
 			})
 
 			// The primary key is the final guard: a colliding id is
 			// replaced, the first order is left alone.
 			t.Run("colliding id", func(t *testing.T) {
-				before := db.snapshot()
+				before := db.Snapshot()
 				var mu sync.Mutex
 				calls := 0
 				o := newOrders(t, db.Store, order.Config{OrderID: func(uid int64, now time.Time) string {
@@ -283,7 +283,7 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 				if first.OrderID != "collide" || second.OrderID != "collide-4" {
 					t.Errorf("order ids %s and %s, want collide and collide-4", first.OrderID, second.OrderID)
 				}
-				db.checkInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, second.OrderID}})
+				db.CheckInvariants(before, testkit.Outcome{Placed: []string{first.OrderID, second.OrderID}})
 			})
 		})
 	}
@@ -294,31 +294,31 @@ func TestPlaceOrderIDsUnique(t *testing.T) {
 func TestPlaceOrderFaultLeavesNothing(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			spu := db.spu("s")
-			fine := db.sku(spu, "fine", "1.00", 10)
-			cursed := db.sku(spu, "cursed", "1.00", 10)
-			db.failLinesOf(cursed)
+			uid, addr := db.Buyer()
+			spu := db.SPU("s")
+			fine := db.SKU(spu, "fine", "1.00", 10)
+			cursed := db.SKU(spu, "cursed", "1.00", 10)
+			failLinesOf(db, cursed)
 			for _, st := range strategies {
 				o := newOrders(t, db.Store, order.Config{Strategy: st})
-				before := db.snapshot()
+				before := db.Snapshot()
 				_, err := o.PlaceOrder(context.Background(), order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Token: "t-" + string(st),
 					Items: []order.Item{{SKUID: fine, Count: 2}, {SKUID: cursed, Count: 1}}})
 				if err == nil {
 					t.Fatalf("%s: the commit succeeded despite the fault", st)
 				}
-				if db.orders() != 0 || db.lines() != 0 {
-					t.Errorf("%s: %d orders and %d lines left after the fault", st, db.orders(), db.lines())
+				if db.Orders() != 0 || db.Lines() != 0 {
+					t.Errorf("%s: %d orders and %d lines left after the fault", st, db.Orders(), db.Lines())
 				}
 				for _, id := range []int64{fine, cursed} {
-					if got := db.skuNow(id); got != (counters{10, 0}) {
+					if got := db.SKUNow(id); got != (counters{Stock: 10, Sales: 0}) {
 						t.Errorf("%s: sku %d now %+v, want stock 10 sales 0", st, id, got)
 					}
 				}
-				if got := db.int("SELECT sales FROM tb_spu WHERE id = ?", spu); got != 0 {
+				if got := db.Int("SELECT sales FROM tb_spu WHERE id = ?", spu); got != 0 {
 					t.Errorf("%s: spu sales %d, want 0", st, got)
 				}
-				db.checkInvariants(before, testkit.Outcome{})
+				db.CheckInvariants(before, testkit.Outcome{})
 			}
 			// Without the fault the same token still works.
 			o := newOrders(t, db.Store, order.Config{})
@@ -334,9 +334,9 @@ func TestOrderPages(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			uid, addr := db.buyer()
-			other, _ := db.buyer()
-			sku := db.sku(db.spu("s"), "thing", "3.00", 100)
+			uid, addr := db.Buyer()
+			other, _ := db.Buyer()
+			sku := db.SKU(db.SPU("s"), "thing", "3.00", 100)
 			o := newOrders(t, db.Store, order.Config{})
 			page, err := o.UserOrders(ctx, uid, 1, 5)
 			if err != nil || len(page.Orders) != 0 || page.Pages != 1 {
@@ -386,15 +386,15 @@ func TestOrderPages(t *testing.T) {
 func TestPlaceOrderBusyUntilDeadline(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			sku := db.sku(db.spu("s"), "held", "1.00", 10)
+			uid, addr := db.Buyer()
+			sku := db.SKU(db.SPU("s"), "held", "1.00", 10)
 			for _, st := range []order.Strategy{order.StrategyOptimistic, order.StrategyConditional, order.StrategyPessimistic} {
 				// Another writer holds the SKU row (on SQLite, the database).
-				blocker, err := db.sql.BeginTx(context.Background(), nil)
+				blocker, err := db.SQL.BeginTx(context.Background(), nil)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := blocker.Exec(db.query("UPDATE tb_sku SET caption = 'held' WHERE id = ?"), sku); err != nil {
+				if _, err := blocker.Exec(db.Query("UPDATE tb_sku SET caption = 'held' WHERE id = ?"), sku); err != nil {
 					t.Fatal(err)
 				}
 				o := newOrders(t, db.Store, order.Config{Strategy: st})
@@ -407,10 +407,10 @@ func TestPlaceOrderBusyUntilDeadline(t *testing.T) {
 				if !errors.Is(err, models.ErrBusy) {
 					t.Errorf("%s: commit against a held row: %v, want ErrBusy", st, err)
 				}
-				if n := db.orders(); n != 0 {
+				if n := db.Orders(); n != 0 {
 					t.Errorf("%s: %d orders after the busy commit", st, n)
 				}
-				if got := db.skuNow(sku); got != (counters{10, 0}) {
+				if got := db.SKUNow(sku); got != (counters{Stock: 10, Sales: 0}) {
 					t.Errorf("%s: sku now %+v, want untouched", st, got)
 				}
 			}

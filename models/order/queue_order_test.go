@@ -62,14 +62,14 @@ func startWorker(t *testing.T, o *order.Orders) (stop func()) {
 func TestQueueOrders(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			spu := db.spu("q")
+			uid, addr := db.Buyer()
+			spu := db.SPU("q")
 			buy := func(sku int64, n int) order.PlaceRequest {
 				return order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: n}}}
 			}
 
-			db.run(t, "full queue is busy", func(t *testing.T, db *shopDB) {
-				sku := db.sku(spu, "q", "1.00", 10)
+			db.Run(t, "full queue is busy", func(t *testing.T, db *shopDB) {
+				sku := db.SKU(spu, "q", "1.00", 10)
 				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue, QueueSize: 2})
 				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
 				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
@@ -82,13 +82,13 @@ func TestQueueOrders(t *testing.T) {
 						t.Errorf("waiting commit: %v", r.err)
 					}
 				}
-				if got := db.skuNow(sku); got != (counters{8, 2}) {
+				if got := db.SKUNow(sku); got != (counters{Stock: 8, Sales: 2}) {
 					t.Errorf("sku now %+v, want stock 8 sales 2", got)
 				}
 			})
 
-			db.run(t, "a buyer gone before the worker is skipped", func(t *testing.T, db *shopDB) {
-				sku := db.sku(spu, "q", "1.00", 10)
+			db.Run(t, "a buyer gone before the worker is skipped", func(t *testing.T, db *shopDB) {
+				sku := db.SKU(spu, "q", "1.00", 10)
 				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
 				ctx, cancel := context.WithCancel(context.Background())
 				gone := placeAsync(ctx, o, buy(sku, 3))
@@ -103,13 +103,13 @@ func TestQueueOrders(t *testing.T) {
 				if _, err := o.PlaceOrder(context.Background(), buy(sku, 1)); err != nil {
 					t.Fatal(err)
 				}
-				if got := db.skuNow(sku); got != (counters{9, 1}) || db.int("SELECT COUNT(*) FROM tb_order_goods WHERE sku_id = ?", sku) != 1 {
+				if got := db.SKUNow(sku); got != (counters{Stock: 9, Sales: 1}) || db.Int("SELECT COUNT(*) FROM tb_order_goods WHERE sku_id = ?", sku) != 1 {
 					t.Errorf("sku now %+v, want only the second order (stock 9 sales 1)", got)
 				}
 			})
 
-			db.run(t, "stopping answers the waiting", func(t *testing.T, db *shopDB) {
-				sku := db.sku(spu, "q", "1.00", 10)
+			db.Run(t, "stopping answers the waiting", func(t *testing.T, db *shopDB) {
+				sku := db.SKU(spu, "q", "1.00", 10)
 				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
 				a, b := placeAsync(context.Background(), o, buy(sku, 1)), placeAsync(context.Background(), o, buy(sku, 1))
 				waitFor(t, "two waiting commits", func() bool { return o.Waiting() == 2 })
@@ -129,19 +129,19 @@ func TestQueueOrders(t *testing.T) {
 				if err := o.Run(context.Background()); err == nil {
 					t.Errorf("second Run: no error")
 				}
-				if got := db.skuNow(sku); got != (counters{10, 0}) {
+				if got := db.SKUNow(sku); got != (counters{Stock: 10, Sales: 0}) {
 					t.Errorf("sku now %+v, want untouched", got)
 				}
 			})
 
 			// One batch, one transaction: a short stock and a database
 			// fault roll back their own savepoints only.
-			db.run(t, "batch", func(t *testing.T, db *shopDB) {
-				sku := db.sku(spu, "q", "2.00", 5)
-				cursed := db.sku(spu, "cursed", "1.00", 5)
-				db.failLinesOf(cursed)
+			db.Run(t, "batch", func(t *testing.T, db *shopDB) {
+				sku := db.SKU(spu, "q", "2.00", 5)
+				cursed := db.SKU(spu, "cursed", "1.00", 5)
+				failLinesOf(db, cursed)
 				o := order.New(db.Store, order.Config{Strategy: order.StrategyQueue})
-				before := db.snapshot()
+				before := db.Snapshot()
 				reqs := []order.PlaceRequest{buy(sku, 3), buy(cursed, 1), buy(sku, 3), buy(sku, 2)}
 				var answers []<-chan placed
 				for i, r := range reqs {
@@ -170,13 +170,13 @@ func TestQueueOrders(t *testing.T) {
 						seen.Short = append(seen.Short, map[int64]int{sku: 3})
 					}
 				}
-				if got := db.skuNow(sku); got != (counters{0, 5}) {
+				if got := db.SKUNow(sku); got != (counters{Stock: 0, Sales: 5}) {
 					t.Errorf("sku now %+v, want stock 0 sales 5", got)
 				}
-				if got := db.skuNow(cursed); got != (counters{5, 0}) {
+				if got := db.SKUNow(cursed); got != (counters{Stock: 5, Sales: 0}) {
 					t.Errorf("faulty sku now %+v, want untouched", got)
 				}
-				db.checkInvariants(before, seen)
+				db.CheckInvariants(before, seen)
 			})
 		})
 	}

@@ -16,9 +16,9 @@ func TestReviewLineRefusals(t *testing.T) {
 	ctx := context.Background()
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			other, _ := db.buyer()
-			sku := db.ledgerSKU(db.spu("review"), "r", "1.00", 10)
+			uid, addr := db.Buyer()
+			other, _ := db.Buyer()
+			sku := db.LedgerSKU(db.SPU("review"), "r", "1.00", 10)
 			o := order.New(db.Store, order.Config{})
 			placed, err := o.PlaceOrder(ctx, order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: models.PayCash, Items: []order.Item{{SKUID: sku, Count: 1}}})
 			if err != nil {
@@ -56,7 +56,7 @@ func TestReviewLineRefusals(t *testing.T) {
 					t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
 				}
 			}
-			if n := db.int("SELECT COUNT(*) FROM tb_order_goods WHERE order_id = ? AND is_commented = ?", id, true); n != 0 {
+			if n := db.Int("SELECT COUNT(*) FROM tb_order_goods WHERE order_id = ? AND is_commented = ?", id, true); n != 0 {
 				t.Errorf("%d lines reviewed by refused reviews", n)
 			}
 			finished, err := o.ReviewLine(ctx, uid, good)

@@ -19,14 +19,16 @@ const placeSavepoint = "place_order"
 
 // place writes one plan inside tx, in a savepoint, as the Django shop does:
 // if it fails, the transaction goes back to where it was before the plan.
-// If the header collides with an order of the same token, that order is
-// the answer; if it collides on the order id, it tries a new id.
+// If the header collides with an order of the same token, or with the
+// plan's own order that a COMMIT which lost its answer wrote after all, that
+// order is the answer; if it collides on the order id, it tries a new id.
 //
 // The savepoint is never released: COMMIT ends it, and a RELEASE would
 // cost a round trip while the hot rows are locked.
 func (o *Orders) place(tx *models.Tx, p *plan) (*models.Order, error) {
 	if tx.Unsure {
 		// The last try's COMMIT lost its answer: it may have placed this.
+		p.unsure = true
 		if prior, err := ownOrder(tx, p); err != nil || prior != nil {
 			return prior, err
 		}
@@ -46,6 +48,13 @@ func (o *Orders) place(tx *models.Tx, p *plan) (*models.Order, error) {
 		}
 		if !errors.Is(err, errIDTaken) {
 			return order, err
+		}
+		if p.unsure {
+			// The lost COMMIT was still on its way when we looked: our
+			// insert waited for it, and it wrote this order.
+			if prior, err := ownOrder(tx, p); err != nil || prior != nil {
+				return prior, err
+			}
 		}
 		if p.req.Token != "" {
 			prior, err := orderByToken(tx.DB, p.req.UserID, p.req.Token)

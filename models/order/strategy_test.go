@@ -87,25 +87,25 @@ func buyAll(t *testing.T, o *order.Orders, reqs []order.PlaceRequest) (testkit.O
 func TestStrategySeedExample(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			uid, addr := db.buyer()
-			spu := db.spu("sku 16")
+			uid, addr := db.Buyer()
+			spu := db.SPU("sku 16")
 			for _, st := range strategies {
 				for _, buyers := range []int{2, 3} {
-					sku := db.sku(spu, "sku", "10.00", 10)
+					sku := db.SKU(spu, "sku", "10.00", 10)
 					o := newOrders(t, db.Store, order.Config{Strategy: st})
 					reqs := make([]order.PlaceRequest, buyers)
 					for i := range reqs {
 						reqs[i] = order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 5}}}
 					}
-					before := db.snapshot()
+					before := db.Snapshot()
 					seen, _ := buyAll(t, o, reqs)
 					if len(seen.Placed) != 2 || len(seen.Short) != buyers-2 {
 						t.Errorf("%s, %d buyers: %d orders and %d refusals, want 2 and %d", st, buyers, len(seen.Placed), len(seen.Short), buyers-2)
 					}
-					if got := db.skuNow(sku); got != (counters{0, 10}) {
+					if got := db.SKUNow(sku); got != (counters{Stock: 0, Sales: 10}) {
 						t.Errorf("%s, %d buyers: sku now %+v, want stock 0 sales 10", st, buyers, got)
 					}
-					db.checkInvariants(before, seen)
+					db.CheckInvariants(before, seen)
 				}
 			}
 		})
@@ -118,28 +118,28 @@ func TestStrategyHotSKU(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			var buyers [][2]int64
 			for range 4 {
-				uid, addr := db.buyer()
+				uid, addr := db.Buyer()
 				buyers = append(buyers, [2]int64{uid, addr})
 			}
-			spu := db.spu("hot")
+			spu := db.SPU("hot")
 			for _, st := range strategies {
-				db.run(t, string(st), func(t *testing.T, db *shopDB) {
-					sku := db.sku(spu, "hot", "99.00", 100)
+				db.Run(t, string(st), func(t *testing.T, db *shopDB) {
+					sku := db.SKU(spu, "hot", "99.00", 100)
 					o := newOrders(t, db.Store, order.Config{Strategy: st})
 					reqs := make([]order.PlaceRequest, 200)
 					for i := range reqs {
 						b := buyers[i%len(buyers)]
 						reqs[i] = order.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 2, Items: []order.Item{{SKUID: sku, Count: 1}}}
 					}
-					before := db.snapshot()
+					before := db.Snapshot()
 					seen, _ := buyAll(t, o, reqs)
 					if len(seen.Placed) != 100 || len(seen.Short) != 100 {
 						t.Errorf("%d orders and %d refusals, want 100 and 100", len(seen.Placed), len(seen.Short))
 					}
-					if got := db.skuNow(sku); got != (counters{0, 100}) {
+					if got := db.SKUNow(sku); got != (counters{Stock: 0, Sales: 100}) {
 						t.Errorf("sku now %+v, want stock 0 sales 100", got)
 					}
-					db.checkInvariants(before, seen)
+					db.CheckInvariants(before, seen)
 				})
 			}
 		})
@@ -154,16 +154,16 @@ func TestStrategyRandomOrders(t *testing.T) {
 		t.Run(db.Name, func(t *testing.T) {
 			var buyers [][2]int64
 			for range 4 {
-				uid, addr := db.buyer()
+				uid, addr := db.Buyer()
 				buyers = append(buyers, [2]int64{uid, addr})
 			}
-			spus := []int64{db.spu("a"), db.spu("b"), db.spu("c")}
+			spus := []int64{db.SPU("a"), db.SPU("b"), db.SPU("c")}
 			for _, st := range strategies {
-				db.run(t, string(st), func(t *testing.T, db *shopDB) {
+				db.Run(t, string(st), func(t *testing.T, db *shopDB) {
 					rng := rand.New(rand.NewPCG(1, uint64(len(st))))
 					var skus []int64
 					for i := range 5 {
-						skus = append(skus, db.sku(spus[i%len(spus)], "r", []string{"1.10", "2.20", "3.30", "4.40", "5.55"}[i], 8+rng.IntN(10)))
+						skus = append(skus, db.SKU(spus[i%len(spus)], "r", []string{"1.10", "2.20", "3.30", "4.40", "5.55"}[i], 8+rng.IntN(10)))
 					}
 					o := newOrders(t, db.Store, order.Config{Strategy: st})
 					reqs := make([]order.PlaceRequest, 50)
@@ -175,12 +175,12 @@ func TestStrategyRandomOrders(t *testing.T) {
 						}
 						reqs[i] = order.PlaceRequest{UserID: b[0], AddressID: b[1], PayMethod: 1 + rng.IntN(2), Items: items}
 					}
-					before := db.snapshot()
+					before := db.Snapshot()
 					seen, _ := buyAll(t, o, reqs)
 					if len(seen.Placed) == 0 {
 						t.Errorf("no order placed")
 					}
-					db.checkInvariants(before, seen)
+					db.CheckInvariants(before, seen)
 				})
 			}
 		})
@@ -193,11 +193,11 @@ func TestStrategyRandomOrders(t *testing.T) {
 //	go test -run '^$' -bench StrategyHotSKU ./models/order/
 func BenchmarkStrategyHotSKU(b *testing.B) {
 	for _, db := range orderDBs(b) {
-		uid, addr := db.buyer()
-		spu := db.spu("bench")
+		uid, addr := db.Buyer()
+		spu := db.SPU("bench")
 		for _, st := range strategies {
 			b.Run(db.Name+"/"+string(st), func(b *testing.B) {
-				sku := db.sku(spu, "bench", "1.00", 1_000_000_000)
+				sku := db.SKU(spu, "bench", "1.00", 1_000_000_000)
 				o := newOrders(b, db.Store, order.Config{Strategy: st})
 				req := order.PlaceRequest{UserID: uid, AddressID: addr, PayMethod: 1, Items: []order.Item{{SKUID: sku, Count: 1}}}
 				b.SetParallelism(max(1, 200/runtime.GOMAXPROCS(0)))
