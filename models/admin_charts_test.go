@@ -20,16 +20,16 @@ func TestAdminCharts(t *testing.T) {
 	for _, db := range orderDBs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			now := time.Now().UTC()
-			db.exec("INSERT INTO tb_goods_category (id, create_time, update_time, name, parent_id) VALUES (2, ?, ?, 'Audio', NULL)", now, now)
-			spu := db.spu("Charted")
-			phone := db.ledgerSKU(spu, "Phone", "1.00", 100)
+			db.Exec("INSERT INTO tb_goods_category (id, create_time, update_time, name, parent_id) VALUES (2, ?, ?, 'Audio', NULL)", now, now)
+			spu := db.SPU("Charted")
+			phone := db.LedgerSKU(spu, "Phone", "1.00", 100)
 			k, err := db.Store.Admin.CreateSKU(ctx, models.SKUInput{Name: "Speaker", SPUID: spu, CategoryID: 2,
 				Price: decimal.RequireFromString("2.00"), Stock: 100, Launched: true, LowStockThreshold: 5})
 			if err != nil {
 				t.Fatal(err)
 			}
 			speaker := k.ID
-			uid, addr := db.buyer()
+			uid, addr := db.Buyer()
 			o := order.New(db.Store, order.Config{})
 			place := func(sku int64, n int) string {
 				t.Helper()
@@ -46,10 +46,10 @@ func TestAdminCharts(t *testing.T) {
 			if err := o.CancelOrder(ctx, place(phone, 1), nil, ""); err != nil {
 				t.Fatal(err)
 			}
-			db.exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", now.Add(-2*day), place(phone, 4))
-			db.exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", now.Add(-40*day), place(speaker, 5))
+			db.Exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", now.Add(-2*day), place(phone, 4))
+			db.Exec("UPDATE tb_order_info SET create_time = ? WHERE order_id = ?", now.Add(-40*day), place(speaker, 5))
 			early := testenv.CreateUser(t, db.Store, "early01")
-			db.exec("UPDATE tb_users SET date_joined = ? WHERE id = ?", now.Add(-5*day), early.ID)
+			db.Exec("UPDATE tb_users SET date_joined = ? WHERE id = ?", now.Add(-5*day), early.ID)
 
 			// The window's last day is now ± 12 hours.
 			from := now.Add(-29*day - 12*time.Hour)
