@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/meiduo/shop/models/testkit"
@@ -135,6 +136,20 @@ func RunBurst(ctx context.Context, cfg BurstConfig) (*BurstResult, error) {
 			res.Errors[errorKind(err, r)]++
 		}
 	}
+	// Browsers keep their connections open after the answer, and so do
+	// these buyers until the burst is over, which holds two descriptors
+	// per click (the load tool's and the shop's, in this process). If the
+	// process may not open that many, each buyer closes its connections
+	// once answered instead, which adds the closing to the burst.
+	closeEach := !fdsFor(2*len(buyers)*cfg.Clicks + 1000)
+	if closeEach {
+		fmt.Fprintf(logw, "too few file descriptors for every connection at once: each buyer closes its connections once answered\n")
+	}
+	defer func() {
+		for _, b := range buyers {
+			b.http.Transport.(*http.Transport).CloseIdleConnections()
+		}
+	}()
 	var workers sync.WaitGroup
 	for range min(cfg.Concurrency, len(buyers)) {
 		workers.Add(1)
@@ -151,10 +166,9 @@ func RunBurst(ctx context.Context, cfg BurstConfig) (*BurstResult, error) {
 					}()
 				}
 				clicks.Wait()
-				// The buyer moves on: its connections close, so a burst of
-				// thousands does not hold two descriptors per click (the
-				// load tool's and the shop's) to the end.
-				b.http.Transport.(*http.Transport).CloseIdleConnections()
+				if closeEach {
+					b.http.Transport.(*http.Transport).CloseIdleConnections()
+				}
 			}
 		}()
 	}
@@ -236,4 +250,13 @@ func (ct *connTimer) dials() []time.Duration {
 	ct.mu.Lock()
 	defer ct.mu.Unlock()
 	return ct.times
+}
+
+// fdsFor reports whether this process may hold n open descriptors.
+func fdsFor(n int) bool {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return false
+	}
+	return lim.Cur >= uint64(n)
 }
