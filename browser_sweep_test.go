@@ -245,7 +245,7 @@ func TestBrowserSweep(t *testing.T) {
 	id := strconv.Itoa
 	pages := []sweepPage{
 		{route: "/", name: "home", path: "/", who: []string{anonymous, shopper, staff}},
-		{route: "", name: "not-found", path: "/no-such-page/", status: http.StatusNotFound, who: public},
+		{route: "(no route)", name: "not-found", path: "/no-such-page/", status: http.StatusNotFound, who: public},
 		{route: "/list/:category_id/:page/", name: "list", path: "/list/1/1/", who: public},
 		{route: "/list/:category_id/:page/", name: "list-leaf-by-price", path: f.leafList + "?sort=-price", who: public},
 		{route: "/detail/:sku_id/", name: "detail-specs", path: "/detail/" + id(demoK70White256) + "/", who: public},
@@ -270,8 +270,8 @@ func TestBrowserSweep(t *testing.T) {
 		{route: "/orders/detail/:order_id/", name: "order-detail-done", path: "/orders/detail/" + f.done + "/", who: mine, refused: shopperOnly},
 		{route: "/orders/comment/", name: "review", path: "/orders/comment/?order_id=" + f.toReview, who: mine, refused: shopperOnly},
 	}
-	for _, tab := range []string{"all", "1", "2", "3", "4", "done"} {
-		pages = append(pages, sweepPage{route: "/orders/info/:page/", name: "my-orders-" + tab, path: "/orders/info/1/?status=" + tab, who: mine, refused: shopperOnly})
+	for _, status := range []string{"all", "1", "2", "3", "4", "done"} {
+		pages = append(pages, sweepPage{route: "/orders/info/:page/", name: "my-orders-" + status, path: "/orders/info/1/?status=" + status, who: mine, refused: shopperOnly})
 	}
 	pages = append(pages, []sweepPage{
 		{route: "/admin/", name: "admin-dashboard", path: "/admin/", who: admin, refused: adminOnly},
@@ -319,7 +319,9 @@ func TestBrowserSweep(t *testing.T) {
 			}
 			for _, lang := range []string{"zh", "en"} {
 				b.do(t, tab, chromedp.Navigate(b.base+"/lang/?to="+lang+"&next=/"))
-				watch.take("")
+				for _, e := range watch.take("") {
+					t.Errorf("logging in, filling the cart or choosing %s: %s", lang, e)
+				}
 				for _, size := range sizes {
 					b.do(t, tab, chromedp.EmulateViewport(size[0], size[1]))
 					for _, p := range pages {
