@@ -304,11 +304,8 @@ func TestBrowserSweep(t *testing.T) {
 	sizes := [][2]int64{{1366, 900}, {390, 844}}
 	for _, who := range []string{anonymous, shopper, staff} {
 		t.Run(who, func(t *testing.T) {
-			tab := b.tab(t)
+			tab := b.sweepTab(t)
 			watch := watchSweep(tab)
-			// As on a phone, the scrollbar takes no width: the page is laid
-			// out 390 px wide, not 375, and its screenshot is whole.
-			b.do(t, tab, emulation.SetScrollbarsHidden(true))
 			switch who {
 			case anonymous:
 				b.addToCart(t, tab, demoEdifier)
@@ -337,6 +334,21 @@ func TestBrowserSweep(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sweepTab opens a tab with no cookies, in Chinese, as b.tab does, with
+// time for one visitor's whole sweep (some 25 s here, several times that
+// under -race on a busy machine). As on a phone, the scrollbar takes no
+// width: the page is laid out 390 px wide, not 375, and its screenshot is
+// whole.
+func (b *browserShop) sweepTab(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(b.browser)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel() })
+	b.do(t, ctx, network.ClearBrowserCookies(), emulation.SetScrollbarsHidden(true),
+		chromedp.Navigate(b.base+"/lang/?to=zh&next=/"), chromedp.WaitVisible(`[data-testid="user-links"]`))
+	return ctx
 }
 
 // sweepOne opens a page and checks it: that it answers as p says, or as
