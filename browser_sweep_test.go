@@ -260,6 +260,7 @@ func TestBrowserSweep(t *testing.T) {
 		{route: "/seckill/:sku_id/", name: "seckill-upcoming", path: "/seckill/" + id(demoWatchStar) + "/", who: public},
 		{route: "/dev/alipay/gateway.do", name: "dev-gateway", path: f.gateway, who: public},
 		{route: "/payment/status/", name: "payment-status", path: f.paidReturn, who: public},
+		{route: "/payment/status/", name: "payment-status-forged", path: "/payment/status/?out_trade_no=1&sign=forged", status: http.StatusBadRequest, who: public},
 
 		{route: "/info/", name: "user-centre", path: "/info/", who: mine, refused: shopperOnly},
 		{route: "/password/", name: "password", path: "/password/", who: mine, refused: shopperOnly},
