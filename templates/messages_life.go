@@ -43,7 +43,7 @@ var lifeMessages = map[string][2]string{
 	"review.on_sku":        {"商品评价", "Reviews"},
 	"review.none":          {"暂无评价", "No reviews yet"},
 	"review.stars":         {"%d 星", "%d stars"},
-	"review.comment_len":   {"评价内容需要 5-200 个字", "must be 5 to 200 characters"},
+	"review.comment_len":   {"评价内容需要 5-500 个字", "must be 5 to 500 characters"},
 	"review.score_range":   {"评分只能是 1-5", "must be 1 to 5"},
 	"review.order_id":      {"订单号无效", "is not a valid order number"},
 	"review.reviewed":      {"该商品已评价过", "You reviewed this item already"},

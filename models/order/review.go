@@ -22,7 +22,7 @@ const WhyReviewed = "reviewed"
 // Bounds of a review.
 const (
 	MinComment = 5   // characters, after trimming
-	MaxComment = 200 // characters, after trimming
+	MaxComment = 500 // characters, after trimming
 	MinScore   = 1
 	MaxScore   = 5
 	// ReviewsShown is how many reviews SKUReviews returns, newest first,

@@ -59,9 +59,14 @@ func TestReviewLineRefusals(t *testing.T) {
 			if n := db.Int("SELECT COUNT(*) FROM tb_order_goods WHERE order_id = ? AND is_commented = ?", id, true); n != 0 {
 				t.Errorf("%d lines reviewed by refused reviews", n)
 			}
-			finished, err := o.ReviewLine(ctx, uid, good)
+			long := good
+			long.Comment = strings.Repeat("好", 500) // the upper bound, kept whole
+			finished, err := o.ReviewLine(ctx, uid, long)
 			if err != nil || !finished {
-				t.Fatalf("review: %v, finished %v", err, finished)
+				t.Fatalf("review of 500 characters: %v, finished %v", err, finished)
+			}
+			if got := db.Int("SELECT COUNT(*) FROM tb_order_goods WHERE order_id = ? AND comment = ?", id, long.Comment); got != 1 {
+				t.Errorf("%d lines keep the 500-character comment whole, want 1", got)
 			}
 			if _, err := o.ReviewLine(ctx, uid, good); !errors.Is(err, models.ErrWrongStatus) {
 				t.Errorf("a review of a finished order: %v, want ErrWrongStatus", err)
