@@ -122,7 +122,9 @@ func (h *Handlers) List(c *gin.Context) {
 // Detail shows one launched SKU: /detail/:sku_id/, with its gallery, one
 // choice per specification (each option links to the SKU that has it and
 // keeps the other choices), its brand, its flash sale, running or soon,
-// and its newest reviews. A withdrawn or unknown SKU is 404.
+// and a page of its reviews (?reviews=N, newest first; a value that is
+// not a page number shows the first page, one past the last the last). A
+// withdrawn or unknown SKU is 404.
 func (h *Handlers) Detail(c *gin.Context) {
 	id, err := pathID(c, "sku_id")
 	if err != nil {
@@ -186,7 +188,7 @@ func (h *Handlers) Detail(c *gin.Context) {
 			SoldOut: k.Stock == 0,
 		})
 	}
-	if v.Reviews, err = h.skuReviews(c.Request.Context(), id); err != nil {
+	if v.Reviews, err = h.skuReviewPage(ctx, id, c.Query("reviews")); err != nil {
 		h.fail(c, err)
 		return
 	}

@@ -2,7 +2,9 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -135,10 +137,12 @@ func (h *Handlers) OrderReview(c *gin.Context) {
 	ok(c, gin.H{"errmsg": templates.T(lang(c), "review.thanks"), "finished": finished})
 }
 
-// SKUComments answers a SKU's reviews, newest first:
-// /comments/<sku_id>/ -> {code:0, errmsg:"OK", comment_list:[{username,
-// comment, score}]}, anonymous reviewers' names masked. An unknown SKU
-// has none.
+// SKUComments answers a page of a SKU's reviews, newest first:
+// /comments/<sku_id>/?page=N -> {code:0, errmsg:"OK", comment_list:
+// [{username, comment, score}], page, pages, total, has_next}, anonymous
+// reviewers' names masked, order.ReviewsPerPage to a page. No page is the
+// first; a page that is not a number is 400 naming it; one past the last
+// has an empty list. An unknown SKU has none.
 func (h *Handlers) SKUComments(c *gin.Context) {
 	asJSON(c)
 	id, err := pathID(c, "sku_id")
@@ -146,7 +150,12 @@ func (h *Handlers) SKUComments(c *gin.Context) {
 		h.fail(c, &statusError{Status: http.StatusNotFound})
 		return
 	}
-	reviews, err := h.skuReviews(c.Request.Context(), id)
+	n, err := pageParam(c)
+	if err != nil {
+		h.fail(c, err)
+		return
+	}
+	page, err := h.Orders.SKUReviews(c.Request.Context(), id, n)
 	if err != nil {
 		h.fail(c, err)
 		return
@@ -156,22 +165,37 @@ func (h *Handlers) SKUComments(c *gin.Context) {
 		Comment  string `json:"comment"`
 		Score    int    `json:"score"`
 	}
-	list := make([]comment, len(reviews))
-	for i, r := range reviews {
+	list := make([]comment, len(page.Reviews))
+	for i, r := range page.Reviews {
 		list[i] = comment{Username: r.Username, Comment: r.Comment, Score: r.Score}
 	}
-	ok(c, gin.H{"comment_list": list})
+	ok(c, gin.H{"comment_list": list, "page": page.Page, "pages": page.Pages, "total": page.Total, "has_next": page.HasNext()})
 }
 
-// skuReviews are a SKU's newest reviews as its page shows them.
-func (h *Handlers) skuReviews(ctx context.Context, skuID int64) ([]templates.ReviewView, error) {
-	reviews, err := h.Orders.SKUReviews(ctx, skuID)
+// skuReviewPage is the page of a SKU's reviews its page shows: raw is
+// ?reviews=, the page number; anything but a number from 1 shows the
+// first page, a number past the last the last, so that a stale or edited
+// link still shows the SKU.
+func (h *Handlers) skuReviewPage(ctx context.Context, skuID int64, raw string) (templates.SKUReviewsView, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(raw))
+	if err != nil || n < 1 {
+		n = 1
+	}
+	page, err := h.Orders.SKUReviews(ctx, skuID, n)
 	if err != nil {
-		return nil, err
+		return templates.SKUReviewsView{}, err
 	}
-	out := make([]templates.ReviewView, len(reviews))
-	for i, r := range reviews {
-		out[i] = templates.ReviewView{Username: r.Username, Comment: r.Comment, Score: r.Score}
+	if page.Page > page.Pages {
+		if page, err = h.Orders.SKUReviews(ctx, skuID, page.Pages); err != nil {
+			return templates.SKUReviewsView{}, err
+		}
 	}
-	return out, nil
+	v := templates.SKUReviewsView{Total: page.Total}
+	for _, r := range page.Reviews {
+		v.Reviews = append(v.Reviews, templates.ReviewView{Username: r.Username, Comment: r.Comment, Score: r.Score})
+	}
+	v.Pager = templates.NewPager(page.Page, page.Pages, func(n int) string {
+		return fmt.Sprintf("/detail/%d/?reviews=%d#reviews", skuID, n)
+	})
+	return v, nil
 }

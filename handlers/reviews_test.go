@@ -322,3 +322,102 @@ func TestReviewScoreCheck(t *testing.T) {
 		})
 	}
 }
+
+// A SKU's reviews come a page at a time, over JSON and on its page, newest
+// first; a bad page is a clear answer, never a 500.
+func TestSKUCommentsPaged(t *testing.T) {
+	for _, db := range testenv.Databases(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			e := newOrderEnv(t, db, nil, nil)
+			b := e.buyer()
+			sku := e.sku("paged", "1.00", 100)
+			const n = order.ReviewsPerPage + 2
+			for i := range n {
+				id := e.received(t, b, sku)
+				res := b.Do(http.MethodPost, "/orders/comment/", map[string]any{"order_id": id, "sku_id": sku, "comment": fmt.Sprintf("review %02d", i), "score": 5})
+				if res.Status != http.StatusOK || res.Code(t) != 0 {
+					t.Fatalf("review %d: %d %s", i, res.Status, res.Body)
+				}
+			}
+			anon := e.shop.NewClient(t)
+			comments := func(list []any) []string {
+				var out []string
+				for _, c := range list {
+					out = append(out, c.(map[string]any)["comment"].(string))
+				}
+				return out
+			}
+			want := func(from, to int) []string { // newest first: review from-1 down to review to
+				var out []string
+				for i := from - 1; i >= to; i-- {
+					out = append(out, fmt.Sprintf("review %02d", i))
+				}
+				return out
+			}
+			for _, tt := range []struct {
+				query   string
+				page    float64
+				hasNext bool
+				want    []string
+			}{
+				{"", 1, true, want(n, n-order.ReviewsPerPage)},
+				{"?page=1", 1, true, want(n, n-order.ReviewsPerPage)},
+				{"?page=0", 1, true, want(n, n-order.ReviewsPerPage)},
+				{"?page=2", 2, false, want(n-order.ReviewsPerPage, 0)},
+				{"?page=3", 3, false, nil},
+			} {
+				res := anon.Get(fmt.Sprintf("/comments/%d/%s", sku, tt.query))
+				body := res.JSON(t)
+				list, _ := body["comment_list"].([]any)
+				if res.Status != http.StatusOK || body["code"] != 0.0 || list == nil {
+					t.Fatalf("GET /comments/%d/%s: %d %s", sku, tt.query, res.Status, res.Body)
+				}
+				if body["page"] != tt.page || body["pages"] != 2.0 || body["total"] != float64(n) || body["has_next"] != tt.hasNext {
+					t.Errorf("%s: page %v of %v, total %v, has_next %v; want page %v of 2, total %d, has_next %v",
+						tt.query, body["page"], body["pages"], body["total"], body["has_next"], tt.page, n, tt.hasNext)
+				}
+				if got := comments(list); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+					t.Errorf("%s: comments %q, want %q", tt.query, got, tt.want)
+				}
+			}
+			for _, q := range []string{"?page=x", "?page=-1", "?page=1.5", "?page=99999999999"} {
+				res := anon.Get(fmt.Sprintf("/comments/%d/%s", sku, q))
+				if res.Status != http.StatusBadRequest || res.Code(t) != 400 || !strings.Contains(res.JSON(t)["errmsg"].(string), "page") {
+					t.Errorf("GET /comments/%d/%s: %d %s, want 400 naming page", sku, q, res.Status, res.Body)
+				}
+			}
+
+			next := fmt.Sprintf(`href="/detail/%d/?reviews=2#reviews" rel="next"`, sku)
+			prev := fmt.Sprintf(`href="/detail/%d/?reviews=1#reviews" rel="prev"`, sku)
+			for _, tt := range []struct {
+				query      string
+				want       []string
+				next, prev bool
+			}{
+				{"", want(n, n-order.ReviewsPerPage), true, false},
+				{"?reviews=2", want(n-order.ReviewsPerPage, 0), false, true},
+				{"?reviews=abc", want(n, n-order.ReviewsPerPage), true, false},
+				{"?reviews=-3", want(n, n-order.ReviewsPerPage), true, false},
+				{"?reviews=99999999999999999999", want(n, n-order.ReviewsPerPage), true, false},
+				{"?reviews=7", want(n-order.ReviewsPerPage, 0), false, true},
+			} {
+				res := anon.Get(fmt.Sprintf("/detail/%d/%s", sku, tt.query))
+				if res.Status != http.StatusOK {
+					t.Fatalf("GET /detail/%d/%s: %d", sku, tt.query, res.Status)
+				}
+				if got := testids(res.Body, "review-text"); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+					t.Errorf("detail%s shows reviews %q, want %q", tt.query, got, tt.want)
+				}
+				if got := strings.Contains(res.Body, next); got != tt.next {
+					t.Errorf("detail%s has the next link: %v, want %v", tt.query, got, tt.next)
+				}
+				if got := strings.Contains(res.Body, prev); got != tt.prev {
+					t.Errorf("detail%s has the previous link: %v, want %v", tt.query, got, tt.prev)
+				}
+				if got := testids(res.Body, "reviews-total"); len(got) != 1 || got[0] != fmt.Sprintf("(%d)", n) {
+					t.Errorf("detail%s shows the total %q, want (%d)", tt.query, got, n)
+				}
+			}
+		})
+	}
+}

@@ -147,7 +147,7 @@ type DetailView struct {
 	Variants    []Variant
 	MaxCount    int       // the most one add-to-cart may ask for
 	Sale        *SaleCard // the SKU's flash sale, running or soon; nil for none
-	Reviews     []ReviewView
+	Reviews     SKUReviewsView
 }
 
 // SpecView is one specification of a product page and its options.

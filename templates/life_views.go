@@ -97,6 +97,13 @@ type ReviewLineView struct {
 	Count int
 }
 
+// SKUReviewsView is the page of a SKU's reviews its page shows.
+type SKUReviewsView struct {
+	Reviews []ReviewView
+	Total   int64 // the SKU's reviews, on every page
+	Pager   Pager // links keep the SKU page and jump to #reviews
+}
+
 // ReviewView is one review on a SKU's page.
 type ReviewView struct {
 	Username string // masked when anonymous

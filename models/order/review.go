@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"gorm.io/gorm"
+
 	"github.com/meiduo/shop/models"
 )
 
@@ -25,9 +27,9 @@ const (
 	MaxComment = 500 // characters, after trimming
 	MinScore   = 1
 	MaxScore   = 5
-	// ReviewsShown is how many reviews SKUReviews returns, newest first,
-	// as the Django shop shows them.
-	ReviewsShown = 30
+	// ReviewsPerPage is how many reviews a page of SKUReviews holds,
+	// newest first.
+	ReviewsPerPage = 10
 )
 
 var (
@@ -132,30 +134,54 @@ type SKUReview struct {
 	Score    int
 }
 
-// SKUReviews returns the newest ReviewsShown reviews of a SKU.
-func (o *Orders) SKUReviews(ctx context.Context, skuID int64) ([]SKUReview, error) {
+// ReviewPage is one page of a SKU's reviews, newest first.
+type ReviewPage struct {
+	Reviews []SKUReview
+	Page    int   // 1-based
+	Pages   int   // at least 1, even with no review
+	Total   int64 // reviews of the SKU
+}
+
+// HasNext reports whether a page follows this one.
+func (p ReviewPage) HasNext() bool { return p.Page < p.Pages }
+
+// SKUReviews returns page `page` (1-based; below 1 is 1) of a SKU's
+// reviews, ReviewsPerPage to a page, newest first. A page past the last
+// holds no review (Page and Pages still say where it is); an unknown SKU
+// has none.
+func (o *Orders) SKUReviews(ctx context.Context, skuID int64, page int) (ReviewPage, error) {
+	page = max(page, 1)
+	q := func() *gorm.DB {
+		return o.db.Gorm().WithContext(ctx).Table("tb_order_goods g").Where("g.sku_id = ? AND g.is_commented = ?", skuID, true)
+	}
+	out := ReviewPage{Page: page}
+	if err := q().Count(&out.Total).Error; err != nil {
+		return ReviewPage{}, fmt.Errorf("count reviews of sku %d: %w", skuID, err)
+	}
+	out.Pages = max(1, int((out.Total+ReviewsPerPage-1)/ReviewsPerPage))
+	if page > out.Pages {
+		return out, nil
+	}
 	var rows []struct {
 		Username    string
 		Comment     string
 		Score       int
 		IsAnonymous bool
 	}
-	err := o.db.Gorm().WithContext(ctx).Table("tb_order_goods g").
-		Select("u.username AS username, g.comment AS comment, g.score AS score, g.is_anonymous AS is_anonymous").
+	err := q().Select("u.username AS username, g.comment AS comment, g.score AS score, g.is_anonymous AS is_anonymous").
 		Joins("JOIN tb_order_info o ON o.order_id = g.order_id").
 		Joins("JOIN tb_users u ON u.id = o.user_id").
-		Where("g.sku_id = ? AND g.is_commented = ?", skuID, true).
-		Order("g.comment_time DESC, g.id DESC").Limit(ReviewsShown).Scan(&rows).Error
+		Order("g.comment_time DESC, g.id DESC").Offset((page - 1) * ReviewsPerPage).Limit(ReviewsPerPage).Scan(&rows).Error
 	if err != nil {
-		return nil, fmt.Errorf("reviews of sku %d: %w", skuID, err)
+		return ReviewPage{}, fmt.Errorf("reviews of sku %d, page %d: %w", skuID, page, err)
 	}
-	out := make([]SKUReview, len(rows))
+	out.Reviews = make([]SKUReview, len(rows))
 	for i, r := range rows {
 		name := r.Username
 		if r.IsAnonymous {
 			name = MaskName(name)
 		}
-		out[i] = SKUReview{Username: name, Comment: r.Comment, Score: r.Score}
+		out.Reviews[i] = SKUReview{Username: name, Comment: r.Comment, Score: r.Score}
 	}
 	return out, nil
 }
