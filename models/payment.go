@@ -6,16 +6,21 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Payment is a payment Alipay confirmed for an order (tb_payment): at most
-// one an order. ToRefund marks one that came for an order already
-// canceled: recorded, not applied, for staff to refund.
+// Payment is a payment Alipay confirmed for an order, or staff recorded
+// by hand (Offline, with no TradeID) (tb_payment): at most one an order.
+// ToRefund marks one that came for an order already canceled, or stayed
+// on an order canceled after it: recorded, not applied, for staff to
+// refund; RefundTime and RefundUserID say when and by whom it was.
 type Payment struct {
-	ID         int64 `gorm:"primaryKey"`
-	CreateTime time.Time
-	OrderID    string
-	TradeID    string
-	Amount     decimal.Decimal
-	ToRefund   bool
+	ID           int64 `gorm:"primaryKey"`
+	CreateTime   time.Time
+	OrderID      string
+	TradeID      string
+	Amount       decimal.Decimal
+	ToRefund     bool
+	Offline      bool
+	RefundTime   *time.Time
+	RefundUserID *int64
 }
 
 func (Payment) TableName() string { return "tb_payment" }
@@ -31,6 +36,7 @@ type OrderEvent struct {
 	ToStatus   int
 	UserID     *int64
 	Why        string
+	Note       string // staff's reason, if they gave one
 }
 
 func (OrderEvent) TableName() string { return "tb_order_event" }

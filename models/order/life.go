@@ -156,6 +156,11 @@ func lockOrder(tx *models.Tx, orderID string) (orderState, error) {
 //
 // Returns ErrNotFound (no such order, or not owner's), ErrWrongStatus.
 func move(tx *models.Tx, orderID string, owner int64, to int, who *int64, why string, from ...int) (int, error) {
+	return moveNoted(tx, orderID, owner, to, who, why, "", from...)
+}
+
+// moveNoted is move with staff's reason, kept in the event's note.
+func moveNoted(tx *models.Tx, orderID string, owner int64, to int, who *int64, why, note string, from ...int) (int, error) {
 	st, err := lockOrder(tx, orderID)
 	if err != nil {
 		return 0, err
@@ -174,13 +179,13 @@ func move(tx *models.Tx, orderID string, owner int64, to int, who *int64, why st
 	if res.RowsAffected == 0 {
 		return st.Status, statusOf(tx.DB, orderID)
 	}
-	return st.Status, recordEvent(tx, orderID, &st.Status, to, who, why)
+	return st.Status, recordEvent(tx, orderID, &st.Status, to, who, why, note)
 }
 
 // recordEvent writes one tb_order_event row; from nil is a placed order.
-func recordEvent(tx *models.Tx, orderID string, from *int, to int, who *int64, why string) error {
-	err := tx.Exec("INSERT INTO tb_order_event (create_time, order_id, from_status, to_status, user_id, why) VALUES (?, ?, ?, ?, ?, ?)",
-		tx.Now, orderID, from, to, who, why).Error
+func recordEvent(tx *models.Tx, orderID string, from *int, to int, who *int64, why, note string) error {
+	err := tx.Exec("INSERT INTO tb_order_event (create_time, order_id, from_status, to_status, user_id, why, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		tx.Now, orderID, from, to, who, why, note).Error
 	if err != nil {
 		return fmt.Errorf("record event %s of order %q: %w", why, orderID, err)
 	}
