@@ -774,6 +774,7 @@ func (h *Handlers) AdminOrder(c *gin.Context) {
 		CanCancel:   o.Status == models.StatusUnpaid || o.Status == models.StatusUnsend,
 		CanShip:     o.Status == models.StatusUnsend,
 		CanComplete: o.Status == models.StatusUnreceived || o.Status == models.StatusUncomment,
+		CanMarkPaid: o.Status == models.StatusUnpaid && o.PayMethod == models.PayOnline,
 	}
 	if err := h.orderHistory(c.Request.Context(), d, &v); err != nil {
 		h.fail(c, err)
@@ -789,7 +790,11 @@ func (h *Handlers) orderHistory(ctx context.Context, d *models.OrderDetail, v *t
 		return err
 	}
 	for _, p := range pays {
-		v.Payments = append(v.Payments, templates.PaymentRow{Time: p.CreateTime, TradeID: p.TradeID, Amount: p.Amount, ToRefund: p.ToRefund})
+		row := templates.PaymentRow{Time: p.CreateTime, TradeID: p.TradeID, Offline: p.Offline, Amount: p.Amount, ToRefund: p.ToRefund}
+		if p.RefundTime != nil {
+			row.RefundedAt = *p.RefundTime
+		}
+		v.Payments = append(v.Payments, row)
 	}
 	events, err := h.Orders.Events(ctx, d.Order.OrderID)
 	if err != nil {
@@ -797,7 +802,7 @@ func (h *Handlers) orderHistory(ctx context.Context, d *models.OrderDetail, v *t
 	}
 	names := map[int64]string{d.Order.UserID: d.Buyer}
 	for _, e := range events {
-		row := templates.OrderEventRow{Time: e.CreateTime, To: e.ToStatus, Why: e.Why}
+		row := templates.OrderEventRow{Time: e.CreateTime, To: e.ToStatus, Why: e.Why, Note: e.Note}
 		if e.FromStatus != nil {
 			row.From = *e.FromStatus
 		}

@@ -48,7 +48,8 @@ func (h *Handlers) OrderDetail(c *gin.Context) {
 		v.Goods = v.Goods.Add(line.Amount)
 	}
 	for _, p := range d.Payments {
-		v.Payment = &templates.PaymentFact{TradeID: p.TradeID, Time: p.CreateTime, Amount: p.Amount, ToRefund: p.ToRefund}
+		v.Payment = &templates.PaymentFact{TradeID: p.TradeID, Time: p.CreateTime, Amount: p.Amount, ToRefund: p.ToRefund,
+			Refunded: p.RefundTime != nil, Offline: p.Offline}
 	}
 	v.Timeline = timeline(o, d.Events)
 	h.render(c, http.StatusOK, templates.OrderDetail(v))
@@ -66,7 +67,9 @@ func timeline(o models.Order, events []models.OrderEvent) []templates.TimelineEn
 		}
 		switch e.Why {
 		case order.WhyPaid, order.WhyCanceled, order.WhyExpired, order.WhyShipped,
-			order.WhyReceived, order.WhyCompleted, order.WhyReviewed:
+			order.WhyReceived, order.WhyCompleted, order.WhyReviewed, order.WhyRefunded:
+		case order.WhyPaidOffline:
+			entry.What = "paid" // staff took the payment; the buyer reads "paid, by shop staff"
 		default:
 			entry.What = "changed"
 		}

@@ -16,6 +16,7 @@ const (
 	SectionLedger  = "ledger"
 	SectionOrders  = "orders"
 	SectionSeckill = "seckill"
+	SectionRefunds = "refunds"
 )
 
 // Flash is the one-time message shown after a form was posted.
@@ -221,6 +222,7 @@ type AdminOrderView struct {
 	CanCancel   bool
 	CanShip     bool
 	CanComplete bool
+	CanMarkPaid bool // an unpaid online order: staff may record an offline payment
 	Payments    []PaymentRow
 	Events      []OrderEventRow // oldest first
 }

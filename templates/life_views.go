@@ -67,6 +67,8 @@ type PaymentFact struct {
 	Time     time.Time
 	Amount   decimal.Decimal
 	ToRefund bool
+	Refunded bool // to refund, and refunded
+	Offline  bool // taken by staff outside Alipay: no trade number
 }
 
 // TimelineEntry is one step of an order's life: placed, paid, shipped, ...

@@ -65,6 +65,7 @@ var adminMessages = map[string][2]string{
 	"admin.col.buyer":         {"用户", "Buyer"},
 	"admin.col.count":         {"件数", "Units"},
 	"admin.col.status":        {"订单状态", "Status"},
+	"admin.col.order":         {"订单号", "Order"},
 
 	"admin.sku.new":      {"新增 SKU", "New SKU"},
 	"admin.sku.edit":     {"编辑 SKU %d：%s", "Edit SKU %d: %s"},

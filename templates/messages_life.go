@@ -26,6 +26,7 @@ var lifeMessages = map[string][2]string{
 	"order.event.canceled":  {"订单已取消", "Canceled"},
 	"order.event.expired":   {"超时未支付，订单已取消", "Expired unpaid, canceled"},
 	"order.event.completed": {"订单已完成", "Completed"},
+	"order.event.refunded":  {"已退款", "Refunded"},
 	"order.event.changed":   {"状态变更", "Status changed"},
 	"order.by.you":          {"您", "you"},
 	"order.by.staff":        {"商城客服", "shop staff"},

@@ -31,10 +31,12 @@ type PaymentResultView struct {
 
 // PaymentRow is a payment recorded for an order, as staff see it.
 type PaymentRow struct {
-	Time     time.Time
-	TradeID  string
-	Amount   decimal.Decimal
-	ToRefund bool // came for (or stayed on) a canceled order: refund it
+	Time       time.Time
+	TradeID    string // empty for an offline payment
+	Offline    bool
+	Amount     decimal.Decimal
+	ToRefund   bool      // came for (or stayed on) a canceled order: refund it
+	RefundedAt time.Time // zero while it waits
 }
 
 // OrderEventRow is one status change of an order.
@@ -44,6 +46,25 @@ type OrderEventRow struct {
 	To   int
 	Who  string // a username; empty: the shop
 	Why  string
+	Note string // staff's reason, if any
+}
+
+// AdminRefundsView is the staff's list of payments to refund.
+type AdminRefundsView struct {
+	AdminPage
+	Waiting []RefundRow // oldest first
+	Done    []RefundRow // the latest refunded, newest first
+}
+
+// RefundRow is one payment to refund.
+type RefundRow struct {
+	OrderID    string
+	TradeID    string // empty for an offline payment
+	Offline    bool
+	Amount     decimal.Decimal
+	PaidAt     time.Time
+	RefundedAt time.Time // zero while it waits
+	RefundedBy string
 }
 
 // DevGatewayView is the development gateway's cashier page.

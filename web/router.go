@@ -168,6 +168,9 @@ func routes(h *handlers.Handlers, cfg Config) *gin.Engine {
 	admin.POST("/orders/:order_id/cancel/", h.AdminCancelOrder)
 	admin.POST("/orders/:order_id/ship/", h.AdminShipOrder)
 	admin.POST("/orders/:order_id/complete/", h.AdminCompleteOrder)
+	admin.POST("/orders/:order_id/paid/", h.AdminMarkPaid)
+	admin.GET("/refunds/", h.AdminRefunds)
+	admin.POST("/refunds/:order_id/refunded/", h.AdminMarkRefunded)
 
 	e.NoRoute(noStore, h.Language, h.Authenticate, h.NotFound)
 	return e
