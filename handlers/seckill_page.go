@@ -36,6 +36,9 @@ func (h *Handlers) seckillMine(ctx context.Context, v *templates.SeckillView, sa
 		v.Mine = templates.SaleMineFailed
 		v.MineReason = refusalText(v.Lang, rec.LastReason)
 	}
+	if len(rec.Unpaid) > 0 {
+		v.PayOrderID = rec.Unpaid[0]
+	}
 	v.LimitReached = max(units, rec.Created) >= sale.PerUser
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/meiduo/shop/internal/testenv"
 	"github.com/meiduo/shop/models"
+	"github.com/meiduo/shop/models/order"
 	"github.com/meiduo/shop/models/testkit"
 )
 
@@ -66,7 +67,7 @@ func TestSeckillPageAfterABuy(t *testing.T) {
 			}
 			// No consumer runs yet: the order is queued.
 			page([]string{`data-testid="seckill-mine" data-status="queued"`, `data-bought="true"`, `data-mine="queued"`,
-				`data-testid="seckill-buy" disabled>已抢购<`}, nil)
+				`data-testid="seckill-buy" disabled>已抢购<`, `data-testid="seckill-pay" hidden`}, nil)
 
 			workers, stop := context.WithCancel(ctx)
 			done := make(chan struct{})
@@ -89,6 +90,31 @@ func TestSeckillPageAfterABuy(t *testing.T) {
 			page([]string{`data-testid="seckill-mine" data-status="created"`, `data-bought="true"`,
 				`data-testid="seckill-buy" disabled>已抢购<`, `data-testid="seckill-orders-link"`},
 				[]string{`id="seckill-orders" class="seckill-orders" hidden`})
+
+			// The result area offers to pay the order (pay.js: the payment
+			// flow of every unpaid online order); once paid, it no longer does.
+			rec, err := db.Store.Sales.BuyerRecord(ctx, sale.ID, buyer.ID)
+			if err != nil || len(rec.Unpaid) != 1 {
+				t.Fatalf("buyer record %+v, %v; want one unpaid order", rec, err)
+			}
+			id := rec.Unpaid[0]
+			page([]string{`data-order-id="` + id + `"`, `data-testid="seckill-pay">去支付<`, `id="order-msg-` + id + `"`, `/static/js/pay.js`},
+				[]string{`data-testid="seckill-pay" hidden`})
+			amount, err := db.Store.Gorm().Raw("SELECT total_amount FROM tb_order_info WHERE order_id = ?", id).Rows()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var total string
+			for amount.Next() {
+				if err := amount.Scan(&total); err != nil {
+					t.Fatal(err)
+				}
+			}
+			amount.Close()
+			if _, err := shop.Handlers.Orders.RecordPayment(ctx, order.Payment{OrderID: id, TradeID: "T-sale", Amount: decimal.RequireFromString(total)}); err != nil {
+				t.Fatal(err)
+			}
+			page([]string{`data-testid="seckill-pay" hidden`}, []string{`data-order-id="` + id + `"`})
 
 			// A buy the database refused for good: failed, with why; the
 			// button stays as the sale allows (this buyer bought nothing).

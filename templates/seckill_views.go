@@ -33,6 +33,9 @@ type SeckillView struct {
 	// says why it failed.
 	Mine       string
 	MineReason string
+	// PayOrderID is the shopper's newest order of the sale awaiting
+	// payment ("" for none): the result area offers to pay it.
+	PayOrderID string
 	// LimitReached: the shopper has bought all this sale allows one
 	// buyer, so the button stays disabled whatever the phase.
 	LimitReached bool

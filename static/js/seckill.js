@@ -86,6 +86,17 @@
 
   function sleep(ms) { return new Promise(function (r) { setTimeout(r, ms); }); }
 
+  // offerPay points the result area's pay button (pay.js drives it) at
+  // the order just created: a flash-sale order awaits online payment.
+  function offerPay(orderID) {
+    const pay = document.getElementById("seckill-pay");
+    const msg = document.querySelector('[data-testid="seckill-pay-msg"]');
+    if (!pay) return;
+    pay.dataset.orderId = orderID;
+    if (msg) msg.id = "order-msg-" + orderID;
+    pay.hidden = false;
+  }
+
   // poll asks for the order's result until it is created or failed.
   async function poll(orderID) {
     for (let i = 0; i < 120; i++) {
@@ -94,6 +105,7 @@
       if (!res.body || res.body.code !== 0) continue;
       if (res.body.status === "created") {
         say(res.body.errmsg, false);
+        offerPay(orderID);
         document.getElementById("seckill-orders").hidden = false;
         return;
       }
