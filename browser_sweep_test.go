@@ -286,6 +286,8 @@ func TestBrowserSweep(t *testing.T) {
 		{route: "/admin/ledger/", name: "admin-ledger", path: "/admin/ledger/", who: admin, refused: adminOnly},
 		{route: "/admin/orders/", name: "admin-orders", path: "/admin/orders/", who: admin, refused: adminOnly},
 		{route: "/admin/orders/:order_id/", name: "admin-order", path: "/admin/orders/" + f.paid + "/", who: admin, refused: adminOnly},
+		{route: "/admin/orders/:order_id/", name: "admin-order-unpaid", path: "/admin/orders/" + f.unpaid + "/", who: admin, refused: adminOnly},
+		{route: "/admin/refunds/", name: "admin-refunds", path: "/admin/refunds/", who: admin, refused: adminOnly},
 		{route: "/admin/seckill/", name: "admin-seckill", path: "/admin/seckill/", who: admin, refused: adminOnly},
 	}...)
 
