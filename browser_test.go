@@ -140,7 +140,10 @@ func startBrowserShop(t *testing.T) *browserShop {
 func (b *browserShop) tab(t *testing.T) context.Context {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(b.browser)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	// A bound on the whole tab, not on a step: the longest tests walk many
+	// pages, and under -race beside the other packages' tests a minute
+	// was not always enough.
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel() })
 	chromedp.ListenTarget(ctx, func(ev any) {
 		if _, ok := ev.(*page.EventJavascriptDialogOpening); ok {
