@@ -297,19 +297,24 @@ func benchMatrix(ctx context.Context, d Deps, o options) error {
 	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")
 	broken := 0
 	for _, r := range rows {
-		inv := "exact"
-		if len(r.violations) > 0 {
-			inv, broken = fmt.Sprintf("%d BROKEN", len(r.violations)), broken+len(r.violations)
-		}
+		broken += len(r.violations)
 		fmt.Fprintf(out, "| %s | %d | %d | %.0f | %.0f | %s | %s | %s | %s | %d | %s | `shop bench --strategy %s --skus %d --buyers %d --duration %s` |\n",
 			r.opts.strategy, r.opts.skus, r.opts.buyers, r.res.OrdersPerSecond(), r.res.AttemptsPerSecond(),
 			cell(r.res.Percentile(50)), cell(r.res.Percentile(95)), cell(r.res.Percentile(99)), cell(r.res.Percentile(100)),
-			r.res.ErrorCount(), inv, r.opts.strategy, r.opts.skus, r.opts.buyers, r.opts.duration)
+			r.res.ErrorCount(), invariantsCell(len(r.violations)), r.opts.strategy, r.opts.skus, r.opts.buyers, r.opts.duration)
 	}
 	if broken > 0 {
 		return fmt.Errorf("%d invariants broken", broken)
 	}
 	return nil
+}
+
+// invariantsCell says in a table cell whether a run's invariants held.
+func invariantsCell(broken int) string {
+	if broken > 0 {
+		return fmt.Sprintf("%d BROKEN", broken)
+	}
+	return "exact"
 }
 
 // cell is a duration in a table cell: "12.5 ms", "128 ms".

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -50,22 +51,35 @@ func benchSeckill(ctx context.Context, d Deps, o options) error {
 		rows = append(rows, row)
 	}
 	if o.burst {
-		return burstTable(out, o, rows)
+		return seckillTable(out, rows, "| strategy | buyers x clicks | at once | attempts/s | successes | sold out after | p50 | p95 | p99 | max | refusals p99 | lag p99 |",
+			func(r *seckillRow) string {
+				b, refusals := r.burst, Result{Latencies: r.burst.Refusals}
+				return fmt.Sprintf("%s | %d x %d | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %s", r.strategy, o.buyers, o.clicks,
+					o.concurrency, b.AttemptsPerSecond(), b.Successes, cell(b.SoldOutAt), cell(b.Percentile(50)), cell(b.Percentile(95)),
+					cell(b.Percentile(99)), cell(b.Percentile(100)), cell(refusals.Percentile(99)), cell(r.lag[2]))
+			})
 	}
-	fmt.Fprintln(out, "\n| strategy | buyers | attempts/s | successes | p50 | p95 | p99 | max | lag p50 | lag p99 | errors | invariants |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|---|")
+	return seckillTable(out, rows, "| strategy | buyers | attempts/s | successes | p50 | p95 | p99 | max | lag p50 | lag p99 |",
+		func(r *seckillRow) string {
+			return fmt.Sprintf("%s | %d | %.0f | %d | %s | %s | %s | %s | %s | %s", r.strategy, o.buyers,
+				r.res.AttemptsPerSecond(), r.res.Successes, cell(r.res.Percentile(50)), cell(r.res.Percentile(95)),
+				cell(r.res.Percentile(99)), cell(r.res.Percentile(100)), cell(r.lag[0]), cell(r.lag[2]))
+		})
+}
+
+// seckillTable prints one table row a run: the cells cells gives, then
+// its errors and whether its invariants held, then every broken one.
+func seckillTable(out io.Writer, rows []*seckillRow, header string, cells func(*seckillRow) string) error {
+	header += " errors | invariants |"
+	fmt.Fprintln(out, "\n"+header)
+	fmt.Fprintln(out, strings.Repeat("|---", strings.Count(header, "|")-1)+"|")
 	broken := 0
 	for _, r := range rows {
-		inv := "exact"
-		if len(r.broken) > 0 {
-			inv, broken = fmt.Sprintf("%d BROKEN", len(r.broken)), broken+len(r.broken)
-		}
-		fmt.Fprintf(out, "| %s | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %d | %s |\n", r.strategy, o.buyers,
-			r.res.AttemptsPerSecond(), r.res.Successes, cell(r.res.Percentile(50)), cell(r.res.Percentile(95)),
-			cell(r.res.Percentile(99)), cell(r.res.Percentile(100)), cell(r.lag[0]), cell(r.lag[2]), r.res.ErrorCount(), inv)
+		fmt.Fprintf(out, "| %s | %d | %s |\n", cells(r), r.res.ErrorCount(), invariantsCell(len(r.broken)))
 		for _, b := range r.broken {
 			fmt.Fprintf(out, "INVARIANT BROKEN (%s): %s\n", r.strategy, b)
 		}
+		broken += len(r.broken)
 	}
 	if broken > 0 {
 		return fmt.Errorf("%d invariants broken", broken)
@@ -181,29 +195,4 @@ func benchSeckillOnce(ctx context.Context, d Deps, o options, s seckill.Strategy
 		bad("sku stock %d after close, want %d", k.Stock, skuStock-rep.Sale.Sold)
 	}
 	return row, nil
-}
-
-// burstTable prints the README's cold-burst table.
-func burstTable(out io.Writer, o options, rows []*seckillRow) error {
-	fmt.Fprintln(out, "\n| strategy | buyers x clicks | at once | attempts/s | successes | sold out after | p50 | p95 | p99 | max | refusals p99 | lag p99 | errors | invariants |")
-	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-	broken := 0
-	for _, r := range rows {
-		inv := "exact"
-		if len(r.broken) > 0 {
-			inv, broken = fmt.Sprintf("%d BROKEN", len(r.broken)), broken+len(r.broken)
-		}
-		b := r.burst
-		refusals := Result{Latencies: b.Refusals}
-		fmt.Fprintf(out, "| %s | %d x %d | %d | %.0f | %d | %s | %s | %s | %s | %s | %s | %s | %d | %s |\n", r.strategy, o.buyers, o.clicks,
-			o.concurrency, b.AttemptsPerSecond(), b.Successes, cell(b.SoldOutAt), cell(b.Percentile(50)), cell(b.Percentile(95)),
-			cell(b.Percentile(99)), cell(b.Percentile(100)), cell(refusals.Percentile(99)), cell(r.lag[2]), b.ErrorCount(), inv)
-		for _, v := range r.broken {
-			fmt.Fprintf(out, "INVARIANT BROKEN (%s): %s\n", r.strategy, v)
-		}
-	}
-	if broken > 0 {
-		return fmt.Errorf("%d invariants broken", broken)
-	}
-	return nil
 }
